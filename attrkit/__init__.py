@@ -1,0 +1,1 @@
+"""attrkit: Integrated Gradients and Adversarial Gradient Integration, step by step."""
