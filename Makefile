@@ -1,0 +1,43 @@
+# Two commands do everything:  `make lab` (the course)  and  `make test` (every test).
+# Both create .venv on first use, and rebuild it only when constraints.txt or pyproject.toml change.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PINS   := $(shell cat constraints.txt pyproject.toml | sha1sum | cut -c1-12)
+STAMP  := $(VENV)/.pins-$(PINS)
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+PORT   ?= 8888
+NB     ?= 00_start_here.ipynb
+
+.PHONY: lab test unit notebooks app bench data weights clean
+
+$(STAMP):
+	@if [ -d $(VENV) ]; then echo "pins changed: rebuilding $(VENV)"; rm -rf $(VENV); fi
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[lab,test]'
+	touch $(STAMP)
+
+lab: $(STAMP)  ## start JupyterLab on the course (token on, 127.0.0.1 only)
+	cd notebooks && ../$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) \
+		$(if $(DISPLAY),,--no-browser) $(NB)
+
+test: $(STAMP)  ## unit tests, every notebook under nbval, browser tests
+	ATTRKIT_PROGRESS=0 $(PY) -m pytest tests $(NBVAL) notebooks
+
+unit: $(STAMP)
+	ATTRKIT_PROGRESS=0 $(PY) -m pytest tests
+
+notebooks: $(STAMP)  ## re-execute every notebook in place (commit them executed)
+	for nb in notebooks/[0-9]*.ipynb; do \
+		ATTRKIT_PROGRESS=0 $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+
+bench: $(STAMP)
+	$(PY) -m bench.ig
+	$(PY) -m bench.agi
+
+weights: $(STAMP)  ## retrain every shipped model (deterministic)
+	$(PY) scripts/train_zoo.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
