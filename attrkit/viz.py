@@ -1,5 +1,6 @@
-"""Plots of attributions and of the paths behind them (matplotlib). The core never imports this; this imports
-the core only for its result types' fields.
+"""Plots of attributions and of the paths behind them (matplotlib). The core never imports this, and this
+imports none of the methods: the ``plot_*`` wrappers read result objects (IGResult, StepAdvice, AGIResult)
+by their field names.
 
 Sign convention everywhere: red = positive, blue = negative, white = zero (symmetric colour scale).
 Every function returns a Figure, already closed in pyplot: Jupyter shows it once, and ``display(fig)`` works.
@@ -9,9 +10,13 @@ Every function returns a Figure, already closed in pyplot: Jupyter shows it once
 - curves (:mod:`attrkit.viz_traces`): ``path_scores``, ``path_gradient_norms``, ``running_sum``,
   ``completeness_vs_steps``, ``quadrature_nodes``, ``agi_trajectories``, ``agi_class_maps``
 - named features (:mod:`attrkit.viz_features`): ``text_html``, ``text_tokens``, ``tabular_bars``
-- result objects: ``plot_ig_trace``, ``plot_agi_trajectories``, ... (below)
+- result objects (below): ``plot_ig_trace``, ``plot_ig_path``, ``plot_steps_needed``, ``plot_agi_trajectories``,
+  ``plot_agi_points``, ``plot_agi_running``, ``plot_agi_class_maps``
 """
 from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import torch
 
 from .viz_features import TokenView, tabular_bars, text_html, text_tokens
 from .viz_images import (agi_clip, channel_map, clipping_panels, heatmap, ig_clip, line_points, linear_transform,
@@ -25,4 +30,117 @@ __all__ = [
     "path_scores", "path_gradient_norms", "gradient_norms", "running_sum", "completeness_vs_steps",
     "quadrature_nodes", "agi_trajectories", "agi_class_maps",
     "text_html", "text_tokens", "TokenView", "tabular_bars",
+    "plot_ig_trace", "plot_ig_path", "plot_steps_needed",
+    "plot_agi_trajectories", "plot_agi_points", "plot_agi_running", "plot_agi_class_maps",
 ]
+
+
+# ---- result objects → the plots above ------------------------------------------------------------------------
+
+def _walks(res, index: int) -> list:
+    if getattr(res, "trajectories", None) is None:
+        raise ValueError("this AGI result kept no trajectories: run agi(..., record='scores' or 'full')")
+    return res.trajectories[index]
+
+
+def _walk(res, index: int, false_class):
+    walks = _walks(res, index)
+    if not walks:
+        raise ValueError(f"input {index} has no adversarial walks")
+    return walks[0] if false_class is None else res.trajectory(index, false_class)
+
+
+def plot_agi_trajectories(res, index: int = 0, *, class_names=None, axes=None):
+    """:func:`agi_trajectories` for input ``index`` of an ``AGIResult``: f_i and f_j along every walk."""
+    walks = _walks(res, index)
+    return agi_trajectories([w.scores for w in walks], [w.false_scores for w in walks],
+                            false_classes=[w.false_class for w in walks], reached=[w.reached for w in walks],
+                            true_class=int(res.target[index]), class_names=class_names, axes=axes,
+                            title=f"AGI walks of input {index} ({res.mode} mode, ε = {res.epsilon:g})")
+
+
+def plot_agi_points(res, index: int = 0, false_class: int | None = None, *, max_images: int = 8):
+    """:func:`path_strip` of the points x_0 … x_T of one walk (default: the first false class)."""
+    w = _walk(res, index, false_class)
+    if w.points is None:
+        raise ValueError("this AGI result kept no points: run agi(..., record='full')")
+    return path_strip(w.points, max_images=max_images,
+                      title=f"walk of input {index}: class {w.true_class} → {w.false_class}")
+
+
+def plot_agi_running(res, index: int = 0, false_class: int | None = None, *, ax=None):
+    """:func:`running_sum` of one walk: Σ AGI_ij after each step against f_i(x_0) − f_i(x_t). They agree as
+    ε → 0 in paper mode (a line integral); in reference mode no such identity holds (research notes §2.5)."""
+    w = _walk(res, index, false_class)
+    if w.contributions is None:
+        raise ValueError("this AGI result kept no contributions: run agi(..., record='full')")
+    running = torch.cat([torch.zeros_like(w.contributions[:1].sum(0, keepdim=True)), w.running])  # t = 0: nothing yet
+    return running_sum(torch.arange(w.steps_taken + 1), running, w.scores[0] - w.scores,
+                       total_label="f_i(x_0) − f_i(x_t)",
+                       xlabel="step t", ax=ax,
+                       title=f"AGI_ij, class {w.true_class} → {w.false_class} ({w.mode} mode)")
+
+
+def plot_agi_class_maps(res, index: int = 0, *, class_names=None, max_maps: int = 12, reduce: str = "sum"):
+    """:func:`agi_class_maps` for input ``index``: the total AGI and each individual AGI_ij."""
+    return agi_class_maps(res.per_class[index], res.classes[index], total=res.attributions[index],
+                          class_names=class_names, max_maps=max_maps, reduce=reduce)
+
+
+def _ig_row(res, index: int, sample: int) -> int:
+    """Trace rows are (baseline sample j, input n) → j·N + n (IGTrace)."""
+    n = res.inputs.shape[0]
+    if not 0 <= index < n or not 0 <= sample < res.samples:
+        raise IndexError(f"index must be in [0, {n}) and sample in [0, {res.samples}), got {index}, {sample}")
+    return sample * n + index
+
+
+def plot_ig_trace(res, index: int = 0, *, sample: int = 0, figsize=None):
+    """Four views of one IG run (``IGResult``, record="scores" or "full"): F along the path, the gradient size
+    along it (record="full"), the running attribution sum against F(x) − F(x′), and the attributions."""
+    tr = res.trace
+    if tr.scores is None:
+        raise ValueError("this IG result kept no trace: run integrated_gradients(..., record='scores' or 'full')")
+    row = _ig_row(res, index, sample)
+    fig, axes = plt.subplots(2, 2, figsize=figsize or (10, 7), layout="constrained")
+    f_x = float(res.score[index])
+    # F(x′) of this row; with k baseline samples res.baseline_score is their mean, so take the row's own:
+    # the trace's last gap is Σ contributions − (F(x) − F(x′_j))
+    f_b = float(res.baseline_score[index]) if res.samples == 1 else \
+        f_x - float(tr.contributions[row].sum() - tr.gaps[row, -1])
+    path_scores(tr.alphas, tr.scores[row], f_baseline=f_b, f_input=f_x, ax=axes[0, 0])
+    if tr.gradients is not None:
+        path_gradient_norms(tr.alphas, tr.gradients[row], ax=axes[0, 1])
+    else:
+        axes[0, 1].text(0.5, 0.5, "gradients not kept:\nrecord='full'", ha="center", va="center")
+        axes[0, 1].set_axis_off()
+    running_sum(tr.alphas, tr.contributions[row].cumsum(0), f_x - f_b, ax=axes[1, 0],
+                title=f"running sum: gap {float(tr.gaps[row, -1]):+.3g} ({res.method}, {res.steps} nodes)")
+    heatmap(res.attributions[index], ax=axes[1, 1], title=f"attributions ({res.output} of class "
+                                                         f"{int(res.target[index])})")
+    fig.suptitle(f"IG, input {index}" + (f", baseline sample {sample}" if res.samples > 1 else ""))
+    plt.close(fig)
+    return fig
+
+
+def plot_ig_path(res, index: int = 0, *, sample: int = 0, max_images: int = 8):
+    """:func:`path_strip` of the points x′ + α_k(x − x′) IG evaluated, at the rule's own α_k."""
+    base = res.baseline if res.samples == 1 else res.baseline[sample]
+    _ig_row(res, index, sample)
+    return path_strip(line_points(res.inputs[index], base[index], res.trace.alphas), res.trace.alphas,
+                      max_images=max_images, title=f"IG path of input {index} ({res.method}, {res.steps} nodes)")
+
+
+def plot_steps_needed(advice, index: int | None = None, *, ax=None):
+    """:func:`completeness_vs_steps` of a ``StepAdvice`` (``steps_needed``): relative gap |gap|/|F(x) − F(x′)|
+    per rule (worst input, or input ``index``), the tolerance line, and the steps each rule needs."""
+    change = advice.change.abs().clamp_min(torch.finfo(advice.change.dtype).tiny)
+    rel, steps = {}, {}
+    for rule in advice.methods:
+        g = advice.gaps[rule].abs() / change.view(-1, 1)
+        label = f"{rule} (needs {advice.needed[rule] if advice.needed[rule] is not None else '—'})"
+        rel[label] = g if index is None else g[index]
+        steps[label] = advice.steps[rule]
+    return completeness_vs_steps(steps, rel, total=1.0, tolerance=advice.tol, ax=ax,
+                                 ylabel="|gap| / |F(x) − F(x′)|" + (" (worst input)" if index is None else ""),
+                                 title=f"completeness gap vs steps ({advice.output})")

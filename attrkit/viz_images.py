@@ -314,7 +314,8 @@ def line_points(x, baseline, alphas) -> np.ndarray:
     return b[None] + a.reshape(-1, *([1] * x.ndim)) * (x - b)[None]
 
 
-def path_strip(points, labels=None, *, label_name: str | None = None, max_images: int = 8, figsize=None) -> Figure:
+def path_strip(points, labels=None, *, label_name: str | None = None, max_images: int = 8, figsize=None,
+               title: str | None = None) -> Figure:
     """The inputs along a path, left to right: IG's interpolated inputs at their α (TF tutorial's
     ``interpolate_images``; pass ``labels=alphas``), or AGI's points x^t (``labels=None``: t = 0, 1, ...).
 
@@ -341,7 +342,7 @@ def path_strip(points, labels=None, *, label_name: str | None = None, max_images
                       fontsize="small")
         ax.set_xlabel("feature")
         fig.colorbar(im, ax=ax).set_label("input value", fontsize="small")
-        ax.set_title("points along the path", fontsize="medium")
+        ax.set_title(title or "points along the path", fontsize="medium")
         return done(fig, True)
     idx = np.unique(np.round(np.linspace(0, m - 1, min(m, max_images))).astype(int))
     finite = p[np.isfinite(p)]
@@ -355,4 +356,6 @@ def path_strip(points, labels=None, *, label_name: str | None = None, max_images
         ax.set_title(fmt(labels[i]), fontsize="small")
         ax.set_xticks([])
         ax.set_yticks([])
+    if title:
+        fig.suptitle(title, fontsize="medium")
     return done(fig, True)

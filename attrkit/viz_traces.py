@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import MaxNLocator, NullFormatter
 
 from .viz_images import as_array, channel_map, done, draw_map, new_axes, symmetric_limit
 
@@ -80,33 +80,43 @@ def path_gradient_norms(alphas, gradients, *, norm: str = "l2", ax=None, title: 
     return done(fig, owned)
 
 
-def running_sum(alphas, running, total=None, *, ax=None, title: str | None = None) -> Figure:
+def running_sum(alphas, running, total=None, *, total_label: str = "F(x) − F(x′)", xlabel: str = PATH_X, ax=None,
+                title: str | None = None) -> Figure:
     """Σᵢ of the running attributions up to each α, against F(x) − F(x′) (Distill baselines article, Fig. 4,
     "sum of cumulative gradients"). Completeness (IG Prop. 1) says the curve must end on the line; the gap
     left at the end is the convergence delta.
 
-    ``running`` (m, ...) running attributions, or (m,) already summed over features; ``total`` F(x) − F(x′).
+    ``running`` (m, ...) running attributions, or (m,) already summed over features. ``total``: a number
+    (drawn as a line) or (m,) values to compare at each point (drawn as a curve, e.g. AGI's f_i(x_0) − f_i(x_t)).
     """
     a, r = as_array(alphas).ravel(), as_array(running)
     y = r if r.ndim == 1 else r.reshape(r.shape[0], -1).sum(1)
     if y.size != a.size:
         raise ValueError(f"{a.size} alphas but {y.size} running sums")
     fig, ax, owned = new_axes(ax, figsize=(5, 3.2))
-    ax.plot(a, y, marker=".", color="tab:red", label="Σ attributions up to α")
+    ax.plot(a, y, marker=".", color="tab:red", label="Σ attributions so far")
     if total is not None:
-        total = float(as_array(total).ravel()[0])
-        ax.axhline(total, color="tab:blue", ls="--", label="F(x) − F(x′)")
-        ax.annotate(f"gap {y[-1] - total:+.3g}", (a[-1], y[-1]), textcoords="offset points", xytext=(-60, 8),
+        t = as_array(total).ravel()
+        if t.size == 1:
+            ax.axhline(t[0], color="tab:blue", ls="--", label=total_label)
+        elif t.size == a.size:
+            ax.plot(a, t, color="tab:blue", ls="--", marker=".", label=total_label)
+        else:
+            raise ValueError(f"total must be one number or {a.size} values, got {t.size}")
+        if y.size:
+            ax.text(0.98, 0.04, f"gap at the end: {y[-1] - t[-1]:+.3g}", transform=ax.transAxes, ha="right",
                     fontsize="small")
-    ax.set_xlabel(PATH_X)
+    ax.set_xlabel(xlabel)
+    if a.size and np.all(a == np.round(a)) and a.max() > 1:  # steps, not α
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("attribution sum")
     ax.legend(fontsize="small")
     ax.set_title(title if title is not None else "running attribution sum", fontsize="medium")
     return done(fig, owned)
 
 
-def completeness_vs_steps(steps, gaps, *, total=None, tolerance: float = 0.05, ax=None,
-                          title: str | None = None) -> Figure:
+def completeness_vs_steps(steps, gaps, *, total=None, tolerance: float = 0.05, ax=None, title: str | None = None,
+                          ylabel: str = "|Σ attr − (F(x) − F(x′))|") -> Figure:
     """|Σ attributions − (F(x) − F(x′))| against the number of steps, one line per quadrature rule (log–log).
 
     ``gaps``: {rule: (S,)} or {rule: (N, S)} (then the worst input is drawn); ``steps``: (S,) shared or
@@ -135,11 +145,12 @@ def completeness_vs_steps(steps, gaps, *, total=None, tolerance: float = 0.05, a
     ax.set_xscale("log")
     ax.set_yscale("log")
     ticks = np.unique(np.concatenate([x for x, _ in curves.values()]))
-    ticks = ticks[ticks > 0][:: max(1, len(ticks) // 10)]
+    ticks = ticks[ticks > 0]
+    ticks = ticks[:: -(-len(ticks) // 8)]  # at most 8 labels
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("steps")
-    ax.set_ylabel("|Σ attr − (F(x) − F(x′))|")
+    ax.set_ylabel(ylabel)
     ax.legend(fontsize="small")
     ax.set_title(title if title is not None else "completeness gap vs steps", fontsize="medium")
     return done(fig, owned)
@@ -189,10 +200,11 @@ def agi_trajectories(scores, false_scores, *, false_classes=None, true_class=Non
         axes[1].plot(np.arange(b.size), b, marker=".", ms=3, color=line.get_color(), label=label)
         if reached[k]:
             axes[1].plot(b.size - 1, b[-1], "*", ms=11, color=line.get_color())
-    i = f" {true_class}" if true_class is not None else ""
-    axes[0].set_title(f"f_i of the explained class i{i} (falls)", fontsize="medium")
+    i = f" = {class_name(int(true_class), class_names)}" if true_class is not None else ""
+    axes[0].set_title(f"f_i, explained class i{i} (falls)", fontsize="medium")
     axes[1].set_title("f_j of the false class j (rises; ★ reached)", fontsize="medium")
     for ax in axes[:2]:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("step t")
         ax.set_ylabel("score")
     if fi:

