@@ -190,9 +190,10 @@ def _tweets():
         return pattern.findall(html.unescape(text).lower())
 
     def encode(texts):
-        rows = [[index.get(w, 1) for w in tokenize(t)][:max_len] for t in ([texts] if isinstance(texts, str)
-                                                                           else texts)]
-        ids = torch.zeros(len(rows), max([1, *map(len, rows)]), dtype=torch.long)  # 0 = <pad>, 1 = <unk>
+        """A text or a list of texts -> ids (N, L) long, L = the longest (at most max_len), 0-padded."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        rows = [[index.get(w, 1) for w in tokenize(t)][:max_len] for t in texts]  # 1 = <unk>
+        ids = torch.zeros(len(rows), max([1, *map(len, rows)]), dtype=torch.long)  # 0 = <pad>
         for i, r in enumerate(rows):
             ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
         return ids
