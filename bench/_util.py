@@ -1,0 +1,38 @@
+"""Tiny timing helpers shared by the benches: interleaved repeats with medians, a table, a JSON file."""
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+
+def interleaved(fns: dict, repeats: int = 5, warmup: int = 1, sync=lambda: None) -> dict:
+    """Time each callable ``repeats`` times in turn (A, B, A, B, ...) after ``warmup`` untimed rounds, so slow
+    phases of a shared machine hit every contender alike. Returns {name: {"median": s, "times": [s, ...]}}."""
+    times = {name: [] for name in fns}
+    for r in range(warmup + repeats):
+        for name, fn in fns.items():
+            sync()
+            t = time.perf_counter()
+            fn()
+            sync()
+            if r >= warmup:
+                times[name].append(time.perf_counter() - t)
+    return {name: {"median": statistics.median(ts), "times": ts} for name, ts in times.items()}
+
+
+def table(rows: list[dict], columns: list[str]) -> str:
+    """A plain-text table of dicts (floats to 4 significant digits)."""
+    cell = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)
+    widths = [max(len(c), *(len(cell(r.get(c, ""))) for r in rows)) for c in columns]
+    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths))
+    return "\n".join([line(columns), line(["-" * w for w in widths])] +
+                     [line([cell(r.get(c, "")) for c in columns]) for r in rows])
+
+
+def write_json(obj, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=1, default=str))
+    return path

@@ -1,0 +1,288 @@
+"""How fast, how many evaluations, how much memory: IG side by side in one process, repeats interleaved.
+
+    python -m bench.ig                    # MNIST CNN (zoo) and a random-init resnet18 at 224², CPU (CUDA if there)
+    python -m bench.ig --quick            # a smoke run: fewer inputs, steps and repeats
+    python -m bench.ig --json out.json --device cpu --threads 2 --repeats 5
+
+Measured (goals from the issue in brackets):
+- time: ``attrkit`` (record="none", and "full") against ``bare`` (a batched forward + backward over exactly the
+  same chunks of path points, weighted sum, nothing else; the caller's weights keep requires_grad) and against
+  captum's IntegratedGradients at equal steps, rule (Gauss–Legendre) and batch size [ig/bare ≤ 1.05,
+  ig/captum ≤ 1.0]. attrkit also computes F(x) and F(x′) (two forward passes) for the delta; bare and captum
+  do not.
+- evaluations: path points with a gradient that the adaptive rule needs to bring the completeness gap within 1 %,
+  per input (MNIST test images, logit and probability), against Gauss–Legendre: ``first`` = the smallest n whose
+  gap is within 1 % (an oracle: it needs the whole scan), ``stable`` = the n from which every larger n (≤ the
+  scan's end) stays within, ``doubling`` = what "double the steps until it passes" costs (2 + 4 + 8 + …), and
+  captum's default 50 [adaptive/GL ≤ 0.5]. The attribution error against a 256-node reference is reported too.
+- memory: peak RSS increase (CPU; CUDA: peak allocated) of one IG call in a fresh subprocess, record="none"
+  with batch_size fixed, at few and many steps [flat], with unchunked and record="full" runs for contrast.
+- progress: whether a tqdm bar appears for a run over ~1 s and stays away for a short one.
+The JSON (default bench/out/ig.json) keeps every repeat.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+import torch
+from torch import nn
+
+from attrkit.ig import integrated_gradients
+from attrkit.quadrature import quadrature
+from bench._util import interleaved, table, write_json
+
+
+# ---- models ----------------------------------------------------------------------------------------------
+
+def mnist_model():
+    try:
+        from attrkit import zoo
+
+        entry = zoo.load("mnist")
+        return entry.model, entry.x_test, "zoo mnist"
+    except Exception:  # the zoo's weights missing: same architecture, random init
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                              nn.Linear(32 * 7 * 7, 64), nn.ReLU(), nn.Linear(64, 10)).eval()
+        return model, torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0)), "random-init mnist arch"
+
+
+def resnet18():
+    import torchvision
+
+    torch.manual_seed(0)
+    return torchvision.models.resnet18().eval()
+
+
+# ---- the contenders ---------------------------------------------------------------------------------------
+
+def bare_ig(model, x, x0, target, alphas, weights, batch_size):
+    """The least code that computes the same numbers: chunks of path points, forward, backward, weighted sum."""
+    diff, total = x - x0, torch.zeros_like(x)
+    chunk = len(alphas) if batch_size is None else max(1, batch_size // len(x))
+    for k0 in range(0, len(alphas), chunk):
+        a = alphas[k0:k0 + chunk].to(x.dtype).view(-1, *[1] * x.dim())
+        points = (x0 + a * diff).reshape(-1, *x.shape[1:]).requires_grad_()
+        score = model(points).gather(1, target.repeat(len(a)).view(-1, 1)).sum()
+        (g,) = torch.autograd.grad(score, points)
+        total += torch.tensordot(weights[k0:k0 + chunk].to(x.dtype), g.view(len(a), *x.shape), dims=1)
+    return diff * total
+
+
+def time_row(name, model, x, steps, batch_size, repeats, warmup, sync):
+    from captum.attr import IntegratedGradients
+
+    x0 = torch.zeros_like(x)
+    with torch.no_grad():
+        target = model(x).argmax(1)
+    alphas, weights = quadrature("gausslegendre", steps)
+    captum = IntegratedGradients(model)
+    common = dict(target=target, steps=steps, method="gausslegendre", batch_size=batch_size, progress=False)
+    fns = {
+        "attrkit": lambda: integrated_gradients(model, x, record="none", **common),
+        "bare": lambda: bare_ig(model, x, x0, target, alphas, weights, batch_size),
+        "captum": lambda: captum.attribute(x, baselines=x0, target=target, n_steps=steps, method="gausslegendre",
+                                           internal_batch_size=batch_size),
+        "captum_delta": lambda: captum.attribute(x, baselines=x0, target=target, n_steps=steps,
+                                                 method="gausslegendre", internal_batch_size=batch_size,
+                                                 return_convergence_delta=True),
+        "attrkit_full": lambda: integrated_gradients(model, x, record="full", **common),
+    }
+    t = interleaved(fns, repeats=repeats, warmup=warmup, sync=sync)
+    med = {k: v["median"] for k, v in t.items()}
+    low = {k: min(v["times"]) for k, v in t.items()}  # the least disturbed repeat, on a shared machine
+    return {"model": name, "N": len(x), "steps": steps, "batch_size": batch_size,
+            **{f"{k}_s": v for k, v in med.items()},
+            "ig/bare": med["attrkit"] / med["bare"], "ig/captum": med["attrkit"] / med["captum"],
+            "ig/captum+delta": med["attrkit"] / med["captum_delta"], "full/bare": med["attrkit_full"] / med["bare"],
+            "ig/bare (min)": low["attrkit"] / low["bare"], "ig/captum (min)": low["attrkit"] / low["captum"],
+            "times": {k: v["times"] for k, v in t.items()}}
+
+
+# ---- evaluations to 1 % -------------------------------------------------------------------------------------
+
+def evaluation_rows(model, xs, tol, gl_max, budget):
+    rows, detail = [], []
+    for output in ("logit", "probability"):
+        common = dict(baseline=None, output=output, record="none", progress=False)
+        target = None
+        gaps = []  # GL gap per n, all inputs at once
+        for n in range(1, gl_max + 1):
+            r = integrated_gradients(model, xs, target=target, steps=n, method="gausslegendre", **common)
+            target = r.target
+            gaps.append((r.delta.abs() <= tol * (r.score - r.baseline_score).abs()))
+        ok = torch.stack(gaps, 1)  # (N, gl_max)
+        ref = integrated_gradients(model, xs, target=target, steps=256, method="gausslegendre", **common)
+        per = []
+        for i in range(len(xs)):
+            row = ok[i].tolist()
+            first = row.index(True) + 1 if any(row) else None
+            stable = next((n + 1 for n in range(gl_max) if all(row[n:])), None) if row[-1] else None
+            doubling, n = 0, 2
+            while n <= gl_max:
+                doubling += n
+                if row[n - 1]:
+                    break
+                n *= 2
+            else:
+                doubling = None
+            with warnings_off():
+                ad = integrated_gradients(model, xs[i:i + 1], target=target[i:i + 1], steps=budget, tol=tol,
+                                          method="adaptive", **common)
+            err = lambda a: float((a - ref.attributions[i]).abs().sum() / ref.attributions[i].abs().sum())
+            gl_first = integrated_gradients(model, xs[i:i + 1], target=target[i:i + 1], steps=first or gl_max,
+                                            method="gausslegendre", **common)
+            per.append({"output": output, "input": i, "adaptive": ad.steps, "converged": ad.refinement.converged,
+                        "gl_first": first, "gl_stable": stable, "gl_doubling": doubling,
+                        "err_adaptive": err(ad.attributions[0]), "err_gl_first": err(gl_first.attributions[0])})
+        detail += per
+        summary = {"output": output, "inputs": len(xs)}
+        for ref_name in ("gl_first", "gl_stable", "gl_doubling", "captum_default_50"):
+            ratios = [p["adaptive"] / (50 if ref_name == "captum_default_50" else p[ref_name]) for p in per
+                      if ref_name == "captum_default_50" or p[ref_name]]
+            summary[f"vs {ref_name} median"] = statistics.median(ratios)
+            summary[f"vs {ref_name} mean"] = statistics.fmean(ratios)
+        for k in ("adaptive", "gl_first", "gl_stable", "gl_doubling"):
+            vals = [p[k] for p in per if p[k]]
+            summary[f"{k} median evals"] = float(statistics.median(vals)) if vals else float("nan")
+        summary["median attr err adaptive"] = statistics.median(p["err_adaptive"] for p in per)
+        summary["median attr err gl_first"] = statistics.median(p["err_gl_first"] for p in per)
+        rows.append(summary)
+    return rows, detail
+
+
+@contextlib.contextmanager
+def warnings_off():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+# ---- memory, in a fresh process per measurement -------------------------------------------------------------
+
+def memory_probe(spec: dict) -> dict:
+    torch.set_num_threads(spec["threads"])
+    device = spec["device"]
+    model = resnet18().to(device)
+    x = torch.rand(1, 3, spec["size"], spec["size"], device=device)
+    with torch.no_grad():
+        target = model(x).argmax(1)
+    integrated_gradients(model, x, target=target, steps=2, method="gausslegendre", record="none", progress=False)
+    if device == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+    else:
+        with open("/proc/self/clear_refs", "w") as f:  # Linux: "5" resets the peak RSS (VmHWM) to the current RSS
+            f.write("5")
+        before = _status_kb("VmRSS") * 1024
+    integrated_gradients(model, x, target=target, steps=spec["steps"], method="gausslegendre",
+                         batch_size=spec["batch_size"], record=spec["record"], progress=False)
+    peak = torch.cuda.max_memory_allocated() if device == "cuda" else _status_kb("VmHWM") * 1024
+    return {**spec, "before_mb": before / 2**20, "peak_increase_mb": (peak - before) / 2**20}
+
+
+def _status_kb(key):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(key + ":"))
+
+
+def memory_rows(configs, base):
+    rows = []
+    for steps, batch_size, record in configs:
+        spec = {**base, "steps": steps, "batch_size": batch_size, "record": record}
+        out = subprocess.run([sys.executable, "-m", "bench.ig", "--memory-probe", json.dumps(spec)],
+                             capture_output=True, text=True, check=True, env={**os.environ, "ATTRKIT_PROGRESS": "0"})
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return rows
+
+
+# ---- the progress bar ----------------------------------------------------------------------------------------
+
+def progress_rows(slow, fast):
+    rows = []
+    for name, (model, x, steps, bs) in {"long run": slow, "short run": fast}.items():
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            integrated_gradients(model, x, steps=steps, batch_size=bs, method="gausslegendre", record="none",
+                                 progress=None)
+        rows.append({"run": name, "bar shown": "IG" in err.getvalue(), "stderr chars": len(err.getvalue())})
+    return rows
+
+
+# ---- main ----------------------------------------------------------------------------------------------------------
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--json", default="bench/out/ig.json")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--threads", type=int, default=torch.get_num_threads())
+    p.add_argument("--repeats", type=int, default=None)
+    p.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.memory_probe:
+        print(json.dumps(memory_probe(json.loads(a.memory_probe))))
+        return
+    torch.set_num_threads(a.threads)
+    dev = a.device
+    sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
+    repeats = a.repeats or (2 if a.quick else 5)
+    mnist, mnist_x, mnist_name = mnist_model()
+    mnist, mnist_x = mnist.to(dev), mnist_x.to(dev)
+    res = resnet18().to(dev)
+    size = 224
+    rx = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(1)).to(dev)
+    out = {"device": dev, "threads": a.threads, "quick": a.quick, "torch": torch.__version__,
+           "machine": platform.platform(), "mnist": mnist_name}
+
+    print(f"# IG bench on {dev} ({a.threads} threads), {mnist_name}, resnet18 random-init at {size}²")
+    cfg = [("mnist", mnist, mnist_x[:16], 50, None), ("mnist", mnist, mnist_x[:16], 50, 200),
+           ("resnet18", res, rx, 4 if a.quick else 32, 4 if a.quick else 16)]
+    rows = [time_row(name, m, x, steps, bs, repeats, 1, sync) for name, m, x, steps, bs in cfg]
+    out["time"] = rows
+    print("\n## time (seconds, median of interleaved repeats; Gauss–Legendre; ratios of medians, and of minima)")
+    print(table(rows, ["model", "N", "steps", "batch_size", "attrkit_s", "bare_s", "captum_s", "captum_delta_s",
+                       "attrkit_full_s"]))
+    print(table(rows, ["model", "steps", "batch_size", "ig/bare", "ig/captum", "ig/captum+delta", "full/bare",
+                       "ig/bare (min)", "ig/captum (min)"]))
+
+    n_inputs, gl_max = (4, 32) if a.quick else (30, 64)
+    ev, detail = evaluation_rows(mnist, mnist_x[:n_inputs], 0.01, gl_max, 256)
+    out["evaluations"], out["evaluations_per_input"] = ev, detail
+    print(f"\n## evaluations to a 1 % completeness gap, adaptive vs Gauss–Legendre ({n_inputs} MNIST inputs, "
+          f"GL scanned to {gl_max})")
+    for r in ev:
+        print(f"- {r['output']}: " + ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                                               for k, v in r.items() if k != "output"))
+
+    base = {"device": dev, "threads": a.threads, "size": 64 if a.quick else 112}
+    few, many = (32, 128) if a.quick else (32, 256)
+    configs = [(few, 8, "none"), (many, 8, "none")]
+    if not a.quick:
+        configs += [(few, None, "none"), (many, None, "none"), (few, 8, "full"), (many, 8, "full")]
+    mem = memory_rows(configs, base)
+    out["memory"] = mem
+    print(f"\n## peak memory increase of one resnet18 IG call at {base['size']}² (fresh process each, MiB)")
+    print(table(mem, ["steps", "batch_size", "record", "before_mb", "peak_increase_mb"]))
+
+    prog = progress_rows((res, rx, 8 if a.quick else 16, 4), (mnist, mnist_x[:2], 8, None))
+    out["progress"] = prog
+    print("\n## progress bar (tqdm.auto, shown after 1 s)")
+    print(table(prog, ["run", "bar shown", "stderr chars"]))
+    print(f"\nwrote {write_json(out, a.json)}")
+
+
+if __name__ == "__main__":
+    main()
