@@ -1,0 +1,25 @@
+"""Explorers: IG and AGI as widgets you can scrub, on any model (stock ipywidgets 8, no front-end build).
+
+    from attrkit.widgets import IGExplorer
+    explorer = IGExplorer(model, x)          # x: one input, with or without its batch dimension of 1
+    display(explorer)                        # move explorer.alpha; change steps, rule, output, baseline
+    explorer.alpha.index = 10                # the same from code (tests, benchmarks)
+
+- :class:`IGExplorer` (:mod:`attrkit.widgets_ig`): the α-scrubber with four linked panels (Distill, Fig. 4)
+- :class:`BaselinePlayground` (:mod:`attrkit.widgets_baselines`): baselines side by side, with blind spots
+- :class:`AGIExplorer` (:mod:`attrkit.widgets_agi`): one adversarial walk at a time, with the aggregated map
+- :class:`PathExplorer2D` (:mod:`attrkit.widgets_paths`): IG's line and AGI's walks on a function of two features
+- :class:`MethodComparison` (:mod:`attrkit.widgets_compare`): IG, AGI, gradient, gradient × input side by side
+
+Every explorer is an ``ipywidgets.VBox`` whose controls are attributes. Moving a scrubber only reads what the
+last computation stored; changing a parameter that needs the model again shows a progress bar while it runs.
+``update()`` redraws, ``recompute()`` recomputes; both are what the sliders call.
+"""
+from .widgets_agi import AGIExplorer
+from .widgets_baselines import BaselinePlayground
+from .widgets_compare import MethodComparison
+from .widgets_ig import IGExplorer, default_baselines
+from .widgets_paths import Bumps, PathExplorer2D
+
+__all__ = ["IGExplorer", "BaselinePlayground", "AGIExplorer", "PathExplorer2D", "MethodComparison", "Bumps",
+           "default_baselines"]

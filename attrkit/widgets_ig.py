@@ -1,0 +1,212 @@
+"""The IG explorer: the Distill baselines article's α-slider figure (Sturmfels, Lundberg & Lee 2020, Fig. 4),
+live on any model.
+
+Four linked panels for one input x, one baseline x′ and one node α_k of the quadrature rule (IG paper,
+Sundararajan, Taly & Yan 2017, Eq. 3):
+
+    the path point γ(α_k) = x′ + α_k (x − x′),      the gradient ∇F(γ(α_k)),
+    the running attribution (x − x′) ⊙ Σ_{l≤k} w_l ∇F(γ(α_l)),
+    and the sum so far Σ_{l≤k} w_l ∇F(γ(α_l))·(x − x′) against α, beside F(γ(α)) − F(x′) and F(x) − F(x′).
+
+Everything a slider move shows is read from one trace (``integrated_gradients(..., record="full")``): the
+trace is recomputed only when steps, rule, output, target or baseline change.
+"""
+from __future__ import annotations
+
+import html
+import warnings
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+
+from . import baselines as B
+from .ig import integrated_gradients
+from .quadrature import METHODS
+from .viz_images import as_array
+from .widgets_panels import (Display, Explorer, Plot, caption, class_label, image_png, limit_of, map_png, maps_of,
+                             labelled, one_input, panel)
+
+STEPS = (8, 16, 32, 50, 64, 128, 256)
+RULES = METHODS + ("adaptive",)
+
+
+def default_baselines(x: torch.Tensor) -> dict:
+    """The baseline menu for an input (1, ...): the Distill article's set for images in [0, 1], zeros (and the
+    input's blur, for any image) otherwise. Random baselines are seeded, one sample each."""
+    image = x.dim() >= 3 and x.shape[-1] > 1 and x.shape[-2] > 1
+    unit = bool(x.min() >= 0 and x.max() <= 1)
+    menu = {"black (0)": B.black()} if unit else {"zeros": None}
+    if unit:
+        menu.update({"white (1)": B.white(), "uniform noise": B.UniformNoise(seed=0),
+                     "gaussian noise (σ = 0.25)": B.GaussianNoise(0.25, seed=0), "max distance": B.MaxDistance()})
+    if image:
+        menu["blur (σ = 3)"] = B.Blur(3.0)
+    return menu
+
+
+def class_options(model, x, class_names=None) -> tuple[list, int]:
+    """Dropdown options (label, class id) for every class, with the model's probability for x, and the
+    predicted class."""
+    with torch.no_grad():
+        p = torch.softmax(model(x), 1)[0]
+    return [(f"{class_label(j, class_names)}  (p = {float(p[j]):.2f})", j) for j in range(len(p))], int(p.argmax())
+
+
+class IGExplorer(Explorer):
+    """α-scrubber with four linked panels, and controls for steps, rule, output, target and baseline.
+
+    ``model``: any classifier (eval mode) returning (N, C) scores; ``x``: one input, with or without its batch
+    dimension of 1; ``target``: the class explained (None: the predicted one); ``baseline``: a name of the
+    menu; ``baselines``: your own menu {name: anything ``integrated_gradients`` takes as baseline} (default
+    :func:`default_baselines`); ``show``: how to draw an input (one input → (H, W) or (H, W, 3) in [0, 1]).
+
+    Controls (attributes): ``alpha`` (SelectionSlider over the rule's nodes: ``alpha.index`` = node k),
+    ``steps``, ``rule``, ``output``, ``baseline``, ``target``. ``result`` is the current IGResult;
+    ``update()`` redraws from it, ``recompute()`` runs IG again.
+    """
+
+    css = "attrkit-ig"
+
+    def __init__(self, model, x, target=None, baseline=None, steps: int = 50, rule: str = "riemann_trapezoid",
+                 output: str = "logit", baselines: dict | None = None, show=None, class_names=None):
+        super().__init__()
+        self.model, self.class_names, self.show = model, class_names, show
+        self.x = one_input(model, x)
+        self.menu = dict(baselines) if baselines is not None else default_baselines(self.x)
+        if not self.menu:
+            raise ValueError("baselines must name at least one baseline")
+        baseline = next(iter(self.menu)) if baseline is None else baseline
+        if baseline not in self.menu:
+            raise ValueError(f"baseline must be one of the menu's names {list(self.menu)}, got {baseline!r}")
+        options, predicted = class_options(model, self.x, class_names)
+
+        row = dict(style={"description_width": "60px"}, layout=widgets.Layout(width="230px"))
+        self.alpha = widgets.SelectionSlider(options=[("0", 0.0)], description="α", continuous_update=True,
+                                             style={"description_width": "60px"},
+                                             layout=widgets.Layout(width="560px"))
+        self.alpha.add_class("attrkit-alpha")
+        self.steps = widgets.Dropdown(options=sorted(set(STEPS) | {steps}), value=steps, description="steps", **row)
+        self.rule = widgets.Dropdown(options=RULES, value=rule, description="rule", **row)
+        self.output = widgets.ToggleButtons(options=["logit", "probability"], value=output,
+                                            style={"button_width": "90px"})
+        self.baseline = widgets.Dropdown(options=list(self.menu), value=baseline, description="baseline", **row)
+        self.target = widgets.Dropdown(options=options, value=predicted if target is None else int(target),
+                                       description="target", **row)
+
+        self.point_box, self.point_image, self.point_caption = panel("path point γ(α)")
+        self.grad_box, self.grad_image, self.grad_caption = panel("gradient ∇F(γ(α))")
+        self.run_box, self.run_image, self.run_caption = panel("running attribution")
+        self.plot = Plot(figsize=(4.6, 2.9))
+        self.ax = self.plot.figure.add_axes((0.14, 0.17, 0.82, 0.72))
+        self.children = [
+            widgets.HTML("<b>Integrated Gradients, one node at a time</b> (IG paper Eq. 3; after Distill's "
+                         "baselines article, Fig. 4)"),
+            widgets.HBox([self.steps, self.rule, self.baseline]),
+            widgets.HBox([self.target, labelled("output", self.output)]),
+            self.alpha, self.readout, self.progress, self.error,
+            widgets.HBox([self.point_box, self.grad_box, self.run_box, self.plot.image]),
+        ]
+        self._quiet = False
+        self.alpha.observe(lambda change: self._quiet or self.update(), "index")
+        for control in (self.steps, self.rule, self.output, self.baseline, self.target):
+            control.observe(lambda change: self.recompute(), "value")
+        self.recompute()
+
+    # ---- recomputation: one IG run with the full trace ----------------------------------------------------------
+
+    def recompute(self):
+        """Run IG for the current settings (record="full"), then redraw at the same α (as near as the new
+        rule's nodes allow)."""
+        old = self.alpha.value if self.alpha.options else 0.0
+        with self.busy(3), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = integrated_gradients(self.model, self.x, target=self.target.value,
+                                       baseline=self.menu[self.baseline.value], steps=self.steps.value,
+                                       method=self.rule.value, output=self.output.value, record="full",
+                                       progress=False)
+            self.advance()
+            self._store(res)
+            self.advance()
+            self._quiet = True
+            try:
+                self.alpha.options = [(f"{a:.4f}", a) for a in self.alphas.tolist()]
+                self.alpha.index = int(np.abs(self.alphas - old).argmin())
+            finally:
+                self._quiet = False
+            self._draw_curves()
+            self.update()
+        if caught:
+            self.error.value += "".join(f"<div style='color:#a60'>⚠ {html.escape(str(w.message))}</div>"
+                                        for w in caught)
+
+    def _store(self, res):
+        """Everything the panels need, as numpy, once per recomputation."""
+        tr = res.trace
+        self.result = res
+        self.alphas, self.weights = as_array(tr.alphas), as_array(tr.weights)
+        self.scores = as_array(tr.scores[0])
+        self.so_far = as_array(tr.contributions[0]).cumsum()
+        self.f_x, self.f_base = float(res.score[0]), float(res.baseline_score[0])
+        self.change = self.f_x - self.f_base
+        self.grad_maps, self.run_maps = maps_of(tr.gradients[0]), maps_of(tr.running[0])
+        self.grad_limit, self.run_limit = limit_of(self.grad_maps, 99.9), limit_of(self.run_maps, 99.9)
+        self.display_input = Display.spanning(self.show, self.x, res.baseline)
+        self._ends = (res.baseline[0], res.inputs[0])
+        self._cache = {}
+        self.grad_caption.value = caption("gradient ∇F(γ(α))", self.grad_limit,
+                                          "one scale along the whole path: white = flat (saturated)")
+        self.run_caption.value = caption("running attribution", self.run_limit,
+                                         "(x − x′) ⊙ Σ w ∇F up to α; at α = 1: IG")
+        self.point_caption.value = caption("path point γ(α) = x′ + α(x − x′)",
+                                           note=f"baseline: {self.baseline.value}")
+
+    def _draw_curves(self):
+        """Artists are made once and then only get new data (clearing the axes would rebuild every tick)."""
+        ax = self.ax
+        if not hasattr(self, "_exact"):
+            self._exact, = ax.plot([], [], color="0.55", ls=":", lw=1.5, label="F(γ(α)) − F(x′), exact")
+            self._sum, = ax.plot([], [], ".-", color="tab:red", ms=3, lw=1, label="Σ attributions so far")
+            self._total = ax.axhline(0.0, color="tab:blue", ls="--", lw=1, label="F(x) − F(x′)")
+            self._cursor = self.plot.animated(ax.axvline(0.0, color="k", lw=0.8))
+            self._dot, = ax.plot([0.0], [0.0], "o", color="tab:red", ms=7, mec="k")
+            self.plot.animated(self._dot)
+            ax.set_xlim(-0.02, 1.02)
+            ax.set_xlabel("α", fontsize=9, labelpad=1)
+            ax.tick_params(labelsize=8)
+            ax.legend(handles=[self._exact, self._sum, self._total], fontsize=7, loc="lower right")
+        self._exact.set_data(self.alphas, self.scores - self.f_base)
+        self._sum.set_data(self.alphas, self.so_far)
+        self._total.set_ydata([self.change, self.change])
+        ax.relim()
+        ax.autoscale_view(scalex=False)
+        ax.set_title(f"sum so far vs F(x) − F(x′)  ({self.output.value})", fontsize=9)
+        self.plot.full()
+
+    # ---- slider moves: read the stored trace ---------------------------------------------------------------------
+
+    def _pictures(self, k: int):
+        if k not in self._cache:
+            start, end = self._ends
+            point = start + float(self.alphas[k]) * (end - start)
+            self._cache[k] = (image_png(self.display_input(point)),
+                              map_png(self.grad_maps[k], self.grad_limit),
+                              map_png(self.run_maps[k], self.run_limit))
+        return self._cache[k]
+
+    def update(self):
+        """Redraw every panel and the readout for node ``alpha.index`` (no model call)."""
+        k = self.alpha.index
+        if k is None or not hasattr(self, "alphas") or k >= len(self.alphas):
+            return
+        self.point_image.value, self.grad_image.value, self.run_image.value = self._pictures(k)
+        a, s = float(self.alphas[k]), float(self.so_far[k])
+        self._cursor.set_xdata([a, a])
+        self._dot.set_data([a], [s])
+        self.plot.frame()
+        share = f" ({s / self.change:.0%})" if self.change != 0 else ""
+        self.readout.value = (
+            f"α = {a:.3f} · node {k + 1} of {len(self.alphas)} (weight {self.weights[k]:.3g}) · "
+            f"F(γ(α)) = {self.scores[k]:.4g}<br>"
+            f"<b>Σ so far = {s:.4g}</b> of F(x) − F(x′) = {self.change:.4g}{share} · "
+            f"gap at the end (delta) = {float(self.result.delta[0]):+.3g}")

@@ -1,0 +1,143 @@
+"""The explorers in a real browser: JupyterLab 4 started here on 127.0.0.1, Debian's headless Chromium driven by
+Playwright (never `playwright install`), a notebook with the IG and AGI explorers run through the Run menu, their
+sliders moved with the keyboard, and the readouts and pictures checked for change.
+
+Skipped when /usr/bin/chromium or playwright is missing (.ci/run installs chromium, so CI always runs it).
+Screenshots are saved in the test's tmp dir: explorers.png (the page), ig-explorer.png, agi-explorer.png.
+"""
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - the test extra installs it
+    sync_playwright = None
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists() or sync_playwright is None,
+                                reason="needs Debian's chromium at /usr/bin/chromium and playwright")
+
+NOTEBOOK = [
+    "import torch\nfrom IPython.display import display\nfrom attrkit import zoo\n"
+    "from attrkit.widgets import AGIExplorer, IGExplorer\ntorch.set_num_threads(1)\nmnist = zoo.load('mnist')",
+    "ig = IGExplorer(mnist.model, mnist.x_test[7], steps=16)\ndisplay(ig)",
+    "agi = AGIExplorer(mnist.model, mnist.x_test[7], k=3, max_steps=10)\ndisplay(agi)",
+]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """JupyterLab on 127.0.0.1 with its own runtime/config/settings/workspace dirs: (url, token)."""
+    root = tmp_path / "root"
+    root.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in NOTEBOOK]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, root / "explorers.ipynb")
+    env = dict(os.environ, ATTRKIT_PROGRESS="0")
+    for var, name in (("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTER_CONFIG_DIR", "config"),
+                      ("JUPYTERLAB_SETTINGS_DIR", "settings"), ("JUPYTERLAB_WORKSPACES_DIR", "workspaces")):
+        env[var] = str(tmp_path / name)
+        (tmp_path / name).mkdir()
+    news = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false",
+                                                                       "checkForUpdates": False}))
+    port, token = free_port(), secrets.token_hex(16)
+    log = open(tmp_path / "lab.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+                             f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--allow-root"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("JupyterLab did not start; see " + str(tmp_path / "lab.log")) from None
+                time.sleep(0.3)
+        yield url, token
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def state(page, explorer: str) -> tuple[str, list]:
+    """(readout text, the src of every picture) of one explorer on the page."""
+    readout = page.inner_text(f".{explorer} .attrkit-readout")
+    images = page.eval_on_selector_all(f".{explorer} img", "els => els.map(e => e.src)")
+    return readout, images
+
+
+def scrub(page, explorer: str, slider: str, presses: int = 3):
+    """Click the slider's handle and press ArrowRight, as a student would; wait for the readout to follow."""
+    before = page.inner_text(f".{explorer} .attrkit-readout")
+    page.click(f".{explorer} .{slider} .noUi-handle")
+    for _ in range(presses):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("([sel, old]) => document.querySelector(sel).innerText !== old",
+                           arg=[f".{explorer} .attrkit-readout", before], timeout=20_000)
+    page.wait_for_timeout(500)  # let the last redraw arrive
+
+
+def test_explorers_respond_in_jupyterlab(lab, tmp_path):
+    url, token = lab
+    profile = tmp_path / "chromium-profile"
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(str(profile), executable_path=str(CHROMIUM), headless=True,
+                                                       args=ARGS, viewport={"width": 1500, "height": 1400})
+        try:
+            page = browser.new_page()
+            page.goto(f"{url}/lab/tree/explorers.ipynb?token={token}")
+            page.wait_for_function("document.body.innerText.includes('| Idle')", timeout=60_000)
+            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+            page.click("li.lm-Menu-item[data-command='runmenu:run-all']")
+            page.wait_for_selector(".attrkit-agi .attrkit-step .noUi-handle", timeout=90_000)
+            page.wait_for_function("document.querySelectorAll('.attrkit-explorer img[src^=\"blob:\"]').length >= 9",
+                                   timeout=30_000)
+
+            ig_before = state(page, "attrkit-ig")
+            assert "α = " in ig_before[0] and "Σ so far" in ig_before[0]
+            scrub(page, "attrkit-ig", "attrkit-alpha")
+            ig_after = state(page, "attrkit-ig")
+            page.locator(".attrkit-ig").screenshot(path=str(tmp_path / "ig-explorer.png"))
+            assert ig_after[0] != ig_before[0]
+            assert ig_after[1][:4] != ig_before[1][:4] and len(ig_after[1]) >= 4
+
+            page.locator(".attrkit-agi").scroll_into_view_if_needed()
+            agi_before = state(page, "attrkit-agi")
+            assert "step t = 0" in agi_before[0]
+            scrub(page, "attrkit-agi", "attrkit-step", presses=2)
+            agi_after = state(page, "attrkit-agi")
+            assert agi_after[0] != agi_before[0] and "step t = 0" not in agi_after[0]
+            assert agi_after[1] != agi_before[1]
+            page.locator(".attrkit-agi").screenshot(path=str(tmp_path / "agi-explorer.png"))
+            page.screenshot(path=str(tmp_path / "explorers.png"))
+        finally:
+            browser.close()
