@@ -35,6 +35,7 @@ notebooks: $(STAMP)  ## re-execute every notebook in place (commit them executed
 bench: $(STAMP)
 	$(PY) -m bench.ig
 	$(PY) -m bench.agi
+	$(PY) -m bench.widgets
 
 weights: $(STAMP)  ## retrain every shipped model (deterministic)
 	$(PY) scripts/train_zoo.py

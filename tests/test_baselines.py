@@ -119,3 +119,14 @@ def test_baseline_objects_returning_bad_shapes_are_caught(images):
 
     with pytest.raises(ValueError, match=r"expected \(k, \*inputs.shape\)"):
         B.resolve(Wrong(), images)
+
+
+@pytest.mark.parametrize("shape, k, sigma", [((2, 3, 16, 20), 7, 1.5), ((1, 1, 28, 28), 11, 5.0),
+                                             ((4, 1, 8, 8), 7, 2.0)])
+def test_gaussian_blur_matches_torchvision(shape, k, sigma):
+    from torchvision.transforms.functional import gaussian_blur as tv_blur
+
+    from attrkit.baselines import gaussian_blur
+
+    x = torch.rand(shape, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(gaussian_blur(x, k, sigma), tv_blur(x, [k, k], [sigma, sigma]), atol=1e-6, rtol=1e-5)
