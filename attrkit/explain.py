@@ -127,25 +127,6 @@ class Explanation(SaveLoad):
         images = [("input", _image_png(self.image))] + [(k, heatmap_png(v)) for k, v in self.maps.items()]
         return html_summary("Explanation (red = for the class, blue = against)", rows, images)
 
-    def figure(self, class_names=None):
-        """Input, top classes and every map (red = positive, blue = negative, symmetric scale, colorbars)."""
-        import matplotlib.pyplot as plt
-        from . import viz
-        n = len(self.maps)
-        fig, axes = plt.subplots(1, n + 2, figsize=(2.6 * (n + 2), 2.9), layout="constrained")
-        axes[0].imshow(viz.to_image(self.image), cmap="gray", vmin=0, vmax=1)
-        axes[0].set_title(f"input: {self.target_name}", fontsize="small")
-        axes[0].axis("off")
-        names = [str(name)[:18] for _, name, _ in self.top_classes][::-1]
-        axes[1].barh(names, [p for _, _, p in self.top_classes][::-1], color="0.4")
-        axes[1].set_xlim(0, 1)
-        axes[1].set_title("top classes (probability)", fontsize="small")
-        axes[1].tick_params(labelsize="x-small")
-        for ax, (k, v) in zip(axes[2:], self.maps.items()):
-            viz.heatmap(v, ax=ax, title=f"{k}\ndel {self.deletion[k]:.2f} ins {self.insertion[k]:.2f}")
-        plt.close(fig)
-        return fig
-
 
 def explain(model, image, target=None, class_names=None, top=5, methods=None, metric_steps=20,
             output="probability", progress=None, **method_settings) -> Explanation:
@@ -259,51 +240,3 @@ def shortcut_report(model, images, labels, add_marker, marker_mask, methods: dic
                           accuracy_marked=float((out_marked.argmax(1) == y).float().mean()), accuracy_clean=acc_clean,
                           accuracy_wrong_marker=float((pred_wrong == y).float().mean()),
                           follows_wrong_marker=float((pred_wrong == wrong).float().mean()))
-
-
-# ---- your own image: a FileUpload widget, validated ----------------------------------------------------------
-
-def upload_widget():
-    """An ipywidgets ``FileUpload`` for one image (the browser's ``accept`` filter is a hint only: the file is
-    validated again by :func:`image_from_upload`)."""
-    import ipywidgets as widgets
-    return widgets.FileUpload(accept="image/*", multiple=False, description="Upload an image")
-
-
-def _uploaded_file(upload):
-    """(name, bytes) of the file in a FileUpload widget (or its ``.value``), or None when nothing is uploaded."""
-    value = getattr(upload, "value", upload)
-    if isinstance(value, dict):                       # ipywidgets 7: {name: {"content": ...}}
-        value = [dict(v, name=k) for k, v in value.items()] if all(isinstance(v, dict) for v in value.values()) \
-            else [value]
-    if not value:
-        return None
-    if len(value) > 1:
-        raise ValueError(f"{len(value)} files were uploaded; upload one image")
-    f = value[0]
-    return str(f.get("name", "upload")), bytes(f["content"])
-
-
-def image_from_upload(upload, size=224, fallback="chelsea", max_bytes=None):
-    """The image in ``upload`` (a FileUpload widget, its value, or None) → ``(image (3, size, size), message)``.
-
-    Validation is :func:`attrkit.imagenet.load_image`: image types only (JPEG, PNG, BMP, GIF, WebP; anything
-    else is refused), a byte limit (``max_bytes``, default 20 MB), and a pixel limit checked from the header
-    before decoding (decompression bombs). With nothing uploaded, or a refused file, the shipped photo
-    ``fallback`` is used and ``message`` says why; ``fallback=None`` raises the ValueError instead.
-    """
-    from . import imagenet
-    limit = imagenet.MAX_BYTES if max_bytes is None else max_bytes
-    try:
-        got = _uploaded_file(upload)
-        if got is not None:
-            name, data = got
-            return imagenet.load_image(data, size=size, max_bytes=limit), f"using your upload {name!r}"
-        reason = "no image uploaded"
-    except (ValueError, KeyError, TypeError) as e:
-        if fallback is None:
-            raise ValueError(f"upload refused: {e}") from None
-        reason = f"upload refused: {e}"
-    if fallback is None:
-        raise ValueError("no image uploaded")
-    return imagenet.load_photo(fallback, size=size), f"{reason}; using the shipped photo {fallback!r}"

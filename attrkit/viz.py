@@ -11,7 +11,7 @@ Every function returns a Figure, already closed in pyplot: Jupyter shows it once
   ``completeness_vs_steps``, ``quadrature_nodes``, ``agi_trajectories``, ``agi_class_maps``
 - named features (:mod:`attrkit.viz_features`): ``text_html``, ``text_tokens``, ``tabular_bars``
 - result objects (below): ``plot_ig_trace``, ``plot_ig_path``, ``plot_steps_needed``, ``plot_agi_trajectories``,
-  ``plot_agi_points``, ``plot_agi_running``, ``plot_agi_class_maps``
+  ``plot_agi_points``, ``plot_agi_running``, ``plot_agi_class_maps``, ``plot_explanation``
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ __all__ = [
     "quadrature_nodes", "agi_trajectories", "agi_class_maps",
     "text_html", "text_tokens", "TokenView", "tabular_bars",
     "plot_ig_trace", "plot_ig_path", "plot_steps_needed",
-    "plot_agi_trajectories", "plot_agi_points", "plot_agi_running", "plot_agi_class_maps",
+    "plot_agi_trajectories", "plot_agi_points", "plot_agi_running", "plot_agi_class_maps", "plot_explanation",
 ]
 
 
@@ -144,3 +144,22 @@ def plot_steps_needed(advice, index: int | None = None, *, ax=None):
     return completeness_vs_steps(steps, rel, total=1.0, tolerance=advice.tol, ax=ax,
                                  ylabel="|gap| / |F(x) − F(x′)|" + (" (worst input)" if index is None else ""),
                                  title=f"completeness gap vs steps ({advice.output})")
+
+
+def plot_explanation(ex):
+    """An :class:`attrkit.explain.Explanation` in one row: the input, its top classes, and every map with its
+    deletion (↓) and insertion (↑) scores (red = positive, blue = negative, symmetric scale, colorbars)."""
+    n = len(ex.maps)
+    fig, axes = plt.subplots(1, n + 2, figsize=(2.6 * (n + 2), 2.9), layout="constrained")
+    axes[0].imshow(to_image(ex.image), cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title(f"input: {ex.target_name}", fontsize="small")
+    axes[0].axis("off")
+    names = [str(name)[:18] for _, name, _ in ex.top_classes][::-1]
+    axes[1].barh(names, [p for _, _, p in ex.top_classes][::-1], color="0.4")
+    axes[1].set_xlim(0, 1)
+    axes[1].set_title("top classes (probability)", fontsize="small")
+    axes[1].tick_params(labelsize="x-small")
+    for ax, (k, v) in zip(axes[2:], ex.maps.items()):
+        heatmap(v, ax=ax, title=f"{k}\ndel {ex.deletion[k]:.2f} ins {ex.insertion[k]:.2f}")
+    plt.close(fig)
+    return fig

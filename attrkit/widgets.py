@@ -14,12 +14,14 @@
 Every explorer is an ``ipywidgets.VBox`` whose controls are attributes. Moving a scrubber only reads what the
 last computation stored; changing a parameter that needs the model again shows a progress bar while it runs.
 ``update()`` redraws, ``recompute()`` recomputes; both are what the sliders call.
+:func:`upload_widget` and :func:`image_from_upload` (:mod:`attrkit.widgets_upload`) bring in your own image.
 """
 from .widgets_agi import AGIExplorer
 from .widgets_baselines import BaselinePlayground
 from .widgets_compare import MethodComparison
 from .widgets_ig import IGExplorer, default_baselines
 from .widgets_paths import Bumps, PathExplorer2D
+from .widgets_upload import image_from_upload, upload_widget
 
 __all__ = ["IGExplorer", "BaselinePlayground", "AGIExplorer", "PathExplorer2D", "MethodComparison", "Bumps",
-           "default_baselines"]
+           "default_baselines", "upload_widget", "image_from_upload"]

@@ -9,6 +9,8 @@ import torch
 from torch import nn
 
 from attrkit import explain as X
+from attrkit import viz
+from attrkit import widgets_upload as U
 from attrkit import zoo
 
 torch.set_num_threads(1)
@@ -44,7 +46,7 @@ def test_explain_one_view_and_model_untouched():
     assert set(ex.deletion) == set(ex.insertion) == set(X.METHODS)
     assert "deletion" in repr(ex) and "beats both controls" in repr(ex)
     assert "Explanation" in ex._repr_html_() and "base64" in ex._repr_html_()
-    fig = ex.figure()
+    fig = viz.plot_explanation(ex)
     assert len(fig.axes) >= 7
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k])
@@ -102,38 +104,38 @@ def _value(name, data, kind="image/png"):
 
 
 def test_upload_accepts_an_image():
-    img, msg = X.image_from_upload(_value("red.png", _real_png()), size=32)
+    img, msg = U.image_from_upload(_value("red.png", _real_png()), size=32)
     assert img.shape == (3, 32, 32) and msg == "using your upload 'red.png'"
     assert img[0].mean() > 0.7 and img[2].mean() < 0.1
 
 
 def test_upload_rejects_non_images_with_fallback_message():
-    img, msg = X.image_from_upload(_value("notes.txt", b"hello, not an image", "text/plain"), size=32)
+    img, msg = U.image_from_upload(_value("notes.txt", b"hello, not an image", "text/plain"), size=32)
     assert img.shape == (3, 32, 32)
     assert msg.startswith("upload refused: unsupported image file") and "using the shipped photo 'chelsea'" in msg
     with pytest.raises(ValueError, match="unsupported image file"):
-        X.image_from_upload(_value("x.svg", b"<svg></svg>", "image/svg+xml"), fallback=None)
+        U.image_from_upload(_value("x.svg", b"<svg></svg>", "image/svg+xml"), fallback=None)
 
 
 def test_upload_rejects_oversize_and_bombs():
     with pytest.raises(ValueError, match="too large.*bytes"):
-        X.image_from_upload(_value("big.png", _real_png()), max_bytes=100, fallback=None)
+        U.image_from_upload(_value("big.png", _real_png()), max_bytes=100, fallback=None)
     bomb = _png(100_000, 100_000)                    # a few dozen bytes declaring 10^10 pixels
     assert len(bomb) < 100
     with pytest.raises(ValueError, match="too large"):
-        X.image_from_upload(_value("bomb.png", bomb), fallback=None)
-    _, msg = X.image_from_upload(_value("bomb.png", bomb))
+        U.image_from_upload(_value("bomb.png", bomb), fallback=None)
+    _, msg = U.image_from_upload(_value("bomb.png", bomb))
     assert "too large" in msg and "shipped photo" in msg
 
 
 def test_upload_nothing_and_widget():
-    img, msg = X.image_from_upload(None, size=32)
+    img, msg = U.image_from_upload(None, size=32)
     assert msg == "no image uploaded; using the shipped photo 'chelsea'" and img.shape == (3, 32, 32)
-    w = X.upload_widget()
+    w = U.upload_widget()
     assert w.accept == "image/*" and w.multiple is False
-    assert X.image_from_upload(w, size=16)[1].startswith("no image uploaded")
+    assert U.image_from_upload(w, size=16)[1].startswith("no image uploaded")
     with pytest.raises(ValueError, match="one image"):
-        X.image_from_upload(_value("a.png", _real_png()) * 2, fallback=None)
+        U.image_from_upload(_value("a.png", _real_png()) * 2, fallback=None)
 
 
 def test_probability_wrapper_never_changes_the_callers_training_flag():
