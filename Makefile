@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.pins-$(PINS)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 PORT   ?= 8888
 NB     ?= 00_start_here.ipynb
+APP_PORT ?= 8866
 
 .PHONY: lab test unit notebooks app bench data weights clean
 
@@ -24,6 +25,12 @@ lab: $(STAMP)  ## start JupyterLab on the course (token on, 127.0.0.1 only)
 
 test: $(STAMP)  ## unit tests, every notebook under nbval, browser tests
 	ATTRKIT_PROGRESS=0 $(PY) -m pytest tests $(NBVAL) notebooks
+
+app: $(STAMP)  ## instructor mode: one notebook as a clean Voilà app on 127.0.0.1 (token required)
+	@t=$${TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(16))')}; \
+	echo "open http://127.0.0.1:$(APP_PORT)/?token=$$t"; \
+	exec $(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT) --Voila.port_retries=0 \
+		--Voila.token=$$t notebooks/$(NB)
 
 unit: $(STAMP)
 	ATTRKIT_PROGRESS=0 $(PY) -m pytest tests

@@ -393,8 +393,8 @@ def test_plot_steps_needed_one_line_per_rule():
 
 
 def test_plot_agi_wrappers():
-    from attrkit import agi
-    res = agi.agi(small_classifier(), X, classes=3, epsilon=0.05, max_steps=4)
+    from attrkit.agi import agi  # attrkit.agi is also the function itself, exported by the package
+    res = agi(small_classifier(), X, classes=3, epsilon=0.05, max_steps=4)
     walks = res.trajectories[0]
     fig = viz.plot_agi_trajectories(res, index=0)
     left, right = fig.axes
@@ -412,4 +412,4 @@ def test_plot_agi_wrappers():
     assert len(fig.axes) == walks[0].steps_taken + 1
     render(fig)
     with pytest.raises(ValueError, match="record='full'"):
-        viz.plot_agi_points(agi.agi(small_classifier(), X, classes=2, max_steps=2, record="scores"))
+        viz.plot_agi_points(agi(small_classifier(), X, classes=2, max_steps=2, record="scores"))
