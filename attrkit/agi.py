@@ -93,8 +93,7 @@ def agi(model, inputs, target=None, classes=20, selection="random", seed=0, epsi
         seed = secrets.randbits(31)
     with guard(model, inputs):
         x_in = inputs.detach()
-        with torch.no_grad():
-            logits = model(x_in) if batch_size is None else torch.cat([model(c) for c in x_in.split(batch_size)])
+        logits = _first_forward(model, x_in, batch_size)
         num_classes = check_logits(logits, len(x_in))
         if not torch.isfinite(logits).all():
             raise ValueError("the model's output at the inputs contains NaN or inf; AGI needs finite scores")
@@ -224,6 +223,19 @@ def _assemble(w: dict, x_in, i, S, record: str, settings: dict) -> "AGIResult":
 
 
 # ---- argument checks (each names the argument and the fix) -----------------------------------------------
+
+def _first_forward(model, x, batch_size):
+    """The model at the inputs (for the predicted classes); a shape mismatch is reported as the inputs' fault."""
+    try:
+        with torch.no_grad():
+            return model(x) if batch_size is None else torch.cat([model(c) for c in x.split(batch_size)])
+    except RuntimeError as e:
+        if not any(w in str(e) for w in ("shape", "size", "mat1", "dimension", "Expected")):
+            raise
+        raise ValueError(f"the model cannot take inputs of shape {tuple(x.shape)} ({str(e).splitlines()[0]}). "
+                         "Pass inputs shaped as the model expects, batch axis first (N, ...); for one example "
+                         "use inputs.unsqueeze(0)") from e
+
 
 def _check_choice(value, allowed, name):
     if value not in allowed:

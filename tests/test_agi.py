@@ -425,6 +425,8 @@ def test_bad_inputs_and_models():
         agi(model, x[:0], classes=2)
     with pytest.raises(ValueError, match=r"shape \(N, classes\)"):
         agi(model, x[0], classes=2)                                  # one example without its batch axis
+    with pytest.raises(ValueError, match=r"cannot take inputs of shape \(2, 784\)"):
+        agi(cnn64(0), torch.rand(2, 784, dtype=torch.float64), classes=2)   # flat pixels into a CNN
     with pytest.raises(ValueError, match="training mode"):
         agi(nn.Sequential(nn.Linear(8, 6), nn.Dropout()).double(), x, classes=2)
     with pytest.raises(ValueError, match="single column"):
