@@ -18,8 +18,8 @@ from . import baselines as B
 from .ig import integrated_gradients
 from .viz_images import as_array, channel_map
 from .widgets_ig import class_options, default_baselines
-from .widgets_panels import (PANEL_PX, Display, Explorer, class_label, image_png, labelled, limit_of, map_png,
-                             one_input, png)
+from .widgets_panels import (PANEL_PX, Display, Explorer, caption, class_label, image_png, labelled, limit_of,
+                             map_png, one_input, png)
 
 BLIND = np.array([1.0, 0.75, 0.0])  # amber: the blind-spot features in the mask panels
 
@@ -31,6 +31,8 @@ class BaselinePlayground(Explorer):
     {name: baseline} (default: :func:`default_baselines`, plus a constant whose value the ``constant`` slider
     sets, and a blur whose σ the ``sigma`` slider sets, for images in [0, 1]). IG runs with ``steps`` nodes of
     ``rule``.
+
+    Every IG map has its colour key underneath (:func:`widgets_panels.caption`: −v, blue–white–red, +v).
 
     Controls (attributes): ``tolerance`` (|x − x′| ≤ tolerance counts as blind), ``scale`` (each map on its own
     colour scale, or one shared), ``output`` (logit/probability), ``constant``, ``sigma``. ``rows`` holds, per
@@ -82,7 +84,9 @@ class BaselinePlayground(Explorer):
                                         layout=widgets.Layout(width="84px")), x_label]),
             widgets.HBox(controls[:2] + [labelled("output", self.output)]), widgets.HBox(controls[2:]),
             self.readout, self.progress, self.error, header,
-            *[widgets.HBox(list(c.values())) for c in self.cells.values()],
+            *[widgets.HBox([c["baseline"], c["text"], widgets.VBox([c["attribution"], c["key"]]), c["blind"]],
+                           layout=widgets.Layout(align_items="flex-start"))  # pictures keep their aspect
+              for c in self.cells.values()],
         ]
         self.tolerance.observe(lambda change: self.update(("blind",)), "value")
         self.scale.observe(lambda change: self.update(("attribution",)), "value")
@@ -97,7 +101,8 @@ class BaselinePlayground(Explorer):
         box = dict(layout=widgets.Layout(width="190px"))
         return dict(baseline=widgets.Image(format="png", **box),
                     text=widgets.HTML(layout=widgets.Layout(width="300px")),
-                    attribution=widgets.Image(format="png", **box), blind=widgets.Image(format="png", **box))
+                    attribution=widgets.Image(format="png", **box), key=widgets.HTML(**box),
+                    blind=widgets.Image(format="png", **box))
 
     # ---- recomputation: IG once per baseline ------------------------------------------------------------------
 
@@ -155,6 +160,7 @@ class BaselinePlayground(Explorer):
                 cells["baseline"].value = image_png(self.display_input(row["baseline"]), PANEL_PX)
             if "attribution" in parts:
                 cells["attribution"].value = map_png(row["map"], limit)
+                cells["key"].value = caption("IG map", limit, f"red +, blue −, white 0 ({self.scale.value})")
             if "blind" in parts:
                 pixel_mask = mask.all(0) if mask.ndim == 3 else mask.reshape(grey.shape)
                 picture = np.repeat(grey[..., None], 3, -1) * 0.8

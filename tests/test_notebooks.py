@@ -35,14 +35,7 @@ SOURCES = {
 }
 
 # Checks that other engineers' notebooks do not pass yet: xfail ONLY until they are fixed (then delete the entry).
-KNOWN = {
-    ("time_and_prerequisites", "00_start_here"): "no time estimate, no prerequisites line",
-    ("time_and_prerequisites", "01_gradients_saturate"): "no time estimate, no prerequisites line",
-    ("time_and_prerequisites", "02_axioms"): "no time estimate, no prerequisites line",
-    ("solutions", "00_start_here"): "no solution cell in the course's scheme",
-    ("solutions", "01_gradients_saturate"): "no solution cell in the course's scheme",
-    ("solutions", "02_axioms"): "no solution cell in the course's scheme",
-}
+KNOWN: dict = {}
 
 
 def params(check):
