@@ -11,8 +11,7 @@ case, a first visit), and ``warm`` (positions revisited, as when a student scrub
 explorer recomputes IG and AGI on its toy at every move, by design (milliseconds).
 
 A *recomputation* changes a parameter that needs the model again (steps, rule, output, baseline, target; AGI's
-mode, ε, max steps, k): goal under ~1 s. Each is timed ``--repeats`` times (median and max); the first use of
-the blur baseline also pays the import of torchvision (reported apart). The JSON (default
+mode, ε, max steps, k): goal under ~1 s. Each is timed ``--repeats`` times (median and max). The JSON (default
 bench/out/widgets.json) keeps every timing and the machine's load average.
 """
 from __future__ import annotations
@@ -112,7 +111,7 @@ def main(argv=None):
 
     t = time.perf_counter()
     bp = BaselinePlayground(mnist.model, x)
-    out["construct_s"]["baselines (incl. importing torchvision for the blur)"] = time.perf_counter() - t
+    out["construct_s"]["baselines"] = time.perf_counter() - t
     out["moves"]["baselines tolerance"] = moves(bp, bp.tolerance, "value",
                                                 [round(rng.uniform(0, 0.5), 2) for _ in range(30 * laps)])
     out["moves"]["baselines scale"] = moves(bp, bp.scale, "value", ["shared scale", "own scale"] * 5 * laps)
@@ -134,7 +133,7 @@ def main(argv=None):
     rec["ig rule"] = recompute_times(ig.rule, ["gausslegendre", "riemann_trapezoid"], repeats)
     rec["ig output"] = recompute_times(ig.output, ["probability", "logit"], repeats)
     rec["ig baseline"] = recompute_times(ig.baseline, ["uniform noise", "black (0)"], repeats)
-    rec["ig baseline blur (torchvision already imported)"] = recompute_times(ig.baseline,
+    rec["ig baseline blur"] = recompute_times(ig.baseline,
                                                                            ["blur (σ = 3)", "black (0)"], repeats)
     rec["ig target"] = recompute_times(ig.target, [3, 6], repeats)
     rec["agi mode"] = recompute_times(agi.mode, ["reference", "paper"], repeats)
