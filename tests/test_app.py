@@ -8,7 +8,7 @@ Checked here: the app binds to 127.0.0.1 and asks for the token; it renders the 
 (Voilà strips sources by default, ``--strip_sources=True``); moving a slider recomputes IG in the kernel and the
 readout and the image change. A screenshot is saved under the test's tmp_path.
 
-Skipped where /usr/bin/chromium is absent (``apt-get install chromium``; never ``playwright install``).
+Skipped where /usr/bin/chromium is absent (``apt-get install chromium``; never playwright's own browser download).
 """
 import os
 import secrets

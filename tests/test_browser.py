@@ -1,5 +1,5 @@
 """The explorers in a real browser: JupyterLab 4 started here on 127.0.0.1, Debian's headless Chromium driven by
-Playwright (never `playwright install`), a notebook with the IG and AGI explorers run through the Run menu, their
+Playwright (never its own browser download), a notebook with the IG and AGI explorers run through the Run menu, their
 sliders moved with the keyboard, and the readouts and pictures checked for change.
 
 Skipped when /usr/bin/chromium or playwright is missing (.ci/run installs chromium, so CI always runs it).
