@@ -20,8 +20,10 @@ $(STAMP):
 	touch $(STAMP)
 
 lab: $(STAMP)  ## start JupyterLab on the course (token on, 127.0.0.1 only)
-	cd notebooks && ../$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) \
-		$(if $(DISPLAY),,--no-browser) $(NB)
+	@t=$${TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(24))')}; \
+	echo "attrkit course: open http://127.0.0.1:$(PORT)/lab/tree/$(NB)?token=$$t"; \
+	cd notebooks && exec ../$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --IdentityProvider.token=$$t \
+		$(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root) $(NB)
 
 test: $(STAMP)  ## unit tests, every notebook under nbval, browser tests
 	ATTRKIT_PROGRESS=0 $(PY) -m pytest tests $(NBVAL) notebooks
