@@ -99,7 +99,8 @@ class BaselinePlayground(Explorer):
     @staticmethod
     def _row_widgets():
         box = dict(layout=widgets.Layout(width="190px"))
-        return dict(baseline=widgets.Image(format="png", **box),
+        framed = dict(layout=widgets.Layout(width="190px", border="1px solid #bbb"))  # a white baseline stays visible
+        return dict(baseline=widgets.Image(format="png", **framed),
                     text=widgets.HTML(layout=widgets.Layout(width="300px")),
                     attribution=widgets.Image(format="png", **box), key=widgets.HTML(**box),
                     blind=widgets.Image(format="png", **box))

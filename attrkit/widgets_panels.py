@@ -108,7 +108,9 @@ def caption(title: str, limit: float | None = None, note: str = "") -> str:
 
 def panel(title: str, width: int = PANEL_PX + 16):
     """(container, image widget, caption widget): one picture with its caption underneath."""
-    image = widgets.Image(format="png", layout=widgets.Layout(width=f"{PANEL_PX}px", height="auto"))
+    # a thin frame, so that a white image (the white baseline, a saturated map) is still seen as a picture
+    image = widgets.Image(format="png", layout=widgets.Layout(width=f"{PANEL_PX}px", height="auto",
+                                                               border="1px solid #bbb"))
     text = widgets.HTML(caption(title), layout=widgets.Layout(width=f"{width}px"))
     return widgets.VBox([image, text], layout=widgets.Layout(width=f"{width}px", margin="2px")), image, text
 
