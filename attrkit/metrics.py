@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from ._checks import check_batch_size, check_logits, check_model, check_output, check_target, guard, scores
+from .baselines import gaussian_blur
 from ._progress import progress_bar
 from .results import SaveLoad, fmt, heatmap_png, html_summary
 
@@ -57,11 +58,10 @@ def make_substrate(images: torch.Tensor, name: str = "black", blur=RISE_BLUR) ->
     if name == "black":
         return torch.zeros_like(images)
     if name == "blur":
-        from torchvision.transforms.functional import gaussian_blur
         k, s = blur
         k = min(int(k), 2 * min(images.shape[-2:]) - 1)  # reflect padding needs kernel // 2 < image side
         k -= 1 - k % 2                                    # and the kernel must be odd
-        return gaussian_blur(images, [k, k], [float(s), float(s)])
+        return gaussian_blur(images, k, float(s))
     if name == "mean":
         return images.mean(dim=(2, 3), keepdim=True).expand_as(images).clone()
     raise ValueError(f"substrate must be one of {SUBSTRATES}, got {name!r}")
