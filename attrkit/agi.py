@@ -93,27 +93,29 @@ def agi(model, inputs, target=None, classes=20, selection="random", seed=0, epsi
         seed = secrets.randbits(31)
     with guard(model, inputs):
         x_in = inputs.detach()
-        logits = _first_forward(model, x_in, batch_size)
+        x_leaf, logits = _first_forward(model, x_in, batch_size)
         num_classes = check_logits(logits, len(x_in))
         if not torch.isfinite(logits).all():
             raise ValueError("the model's output at the inputs contains NaN or inf; AGI needs finite scores")
         i = check_target(target, len(x_in), num_classes, logits.argmax(1)).to(x_in.device)
         S = false_classes(i.cpu(), num_classes, classes, selection, seed).to(x_in.device)
-        walk = _walk(model, x_in, i, S, epsilon, max_steps, mode, output, box, batch_size, record, progress)
+        start = None if x_leaf is None else _shared_start(logits, output, x_leaf, i, S)
+        walk = _walk(model, x_in, i, S, epsilon, max_steps, mode, output, box, batch_size, record, progress, start)
     return _assemble(walk, x_in, i, S, record, dict(
         mode=mode, epsilon=epsilon, max_steps=max_steps, output=output, selection=selection, seed=seed,
         bounds=None if bounds is None else tuple(b if isinstance(b, torch.Tensor) else float(b) for b in bounds),
         record=record))
 
 
-def _walk(model, x_in, i, S, epsilon, m, mode, output, box, batch_size, record, progress) -> dict:
+def _walk(model, x_in, i, S, epsilon, m, mode, output, box, batch_size, record, progress, start=None) -> dict:
     """The batched loop. One row per (input n, false class j); every live row advances one step per iteration.
 
     Per iteration t and chunk of live rows: one forward at x_t, the stop test (argmax == j, before stepping),
     ∇f_j and ∇f_i by two backward passes through the same graph, then :func:`adversarial_step`. Rows that
     reached j leave the batch. Rows still live after m steps get one last forward (no gradient), so that f_i, f_j
     and the argmax are known at x_T for every trajectory. The loop only appends what it saw to two lists; they
-    are sorted into trajectories once, at the end (:func:`_pack`).
+    are sorted into trajectories once, at the end (:func:`_pack`). At t = 0, ``start`` (from
+    :func:`_shared_start`) replaces the forward and the two backward passes when it could be computed.
     """
     n_idx, slot = (S >= 0).nonzero(as_tuple=True)          # rows in (input, slot) order
     row_i, row_j = i[n_idx], S[n_idx, slot]
@@ -132,19 +134,22 @@ def _walk(model, x_in, i, S, epsilon, m, mode, output, box, batch_size, record, 
                 break
             survivors = []
             for s in range(0, len(live["row"]), chunk):
-                w = {k: v[s:s + chunk] for k, v in live.items()}        # views: no copy
-                xt = w["x"].detach().requires_grad_(t < m)
-                with torch.set_grad_enabled(t < m):
-                    logits = model(xt)
-                    f = class_scores(logits, output)
-                p = logits.detach().argmax(1)
-                visits.append((w["row"], t, xt.detach() if record == "full" else None,
+                w = dict(live) if chunk >= len(live["row"]) else {k: v[s:s + chunk] for k, v in live.items()}
+                xt = w["x"].detach().requires_grad_(t < m and not (t == 0 and start))
+                if t == 0 and start:
+                    f, p, grads = start["f"][n_idx], start["p"][n_idx], (start["j"], start["i"])
+                else:
+                    with torch.set_grad_enabled(t < m):
+                        logits = model(xt)
+                        f = class_scores(logits, output)
+                    p = logits.argmax(1)
+                visits.append((w["row"], t, w["x"] if record == "full" else None,
                                f.detach().gather(1, w["ij"]), p))                           # (f_i, f_j)
                 if t == m:
                     continue
                 go = p != w["ij"][:, 1]                     # Algorithm 1: stop once the prediction is j
-                grad_j, grad_i = _gradients(f, w["ij"][:, 1:], w["ij"][:, :1], xt)
-                w["x"], w["c"] = adversarial_step(xt.detach(), w.get("x0"), grad_j, grad_i, epsilon, box, mode)
+                grad_j, grad_i = grads if t == 0 and start else _gradients(f, w["ij"][:, 1:], w["ij"][:, :1], xt)
+                w["x"], w["c"] = adversarial_step(w["x"], w.get("x0"), grad_j, grad_i, epsilon, box, mode)
                 if not go.all():                            # rows that reached j leave the batch
                     keep = go.nonzero()[:, 0]
                     w = {k: v.index_select(0, keep) for k, v in w.items()}
@@ -172,6 +177,28 @@ def _pack(records, R, m, keep):
     order = torch.argsort(rows * (m + 1) + torch.cat([torch.full_like(r[0], r[1]) for r in records]))
     packed = [torch.cat([r[2 + k] for r in records])[order] if wanted else None for k, wanted in enumerate(keep)]
     return packed, torch.bincount(rows, minlength=R)
+
+
+def _shared_start(logits, output: str, x: torch.Tensor, i: torch.Tensor, S: torch.Tensor) -> dict | None:
+    """t = 0 for all trajectories at once. Every trajectory of input n starts on the same point x_0, so the scores
+    f (N, C) of one forward of the N inputs, and one batched backward (``is_grads_batched``: the K + 1 one-hot
+    output gradients of classes S[n] and i[n] in one call) give every row's ∇f_j(x_0) and ∇f_i(x_0): N forwards
+    and (K + 1)·N backwards instead of K·N forwards and 2·K·N backwards. Returns the rows' f, argmax and both
+    gradients in row order, or None where torch cannot batch the backward (the loop then does t = 0 itself)."""
+    f = class_scores(logits, output)
+    if not f.requires_grad:
+        return None
+    N, K = S.shape
+    cls = torch.cat([S.clamp_min(0), i.view(-1, 1)], 1).T                        # (K + 1, N); unused slots → 0
+    onehots = torch.zeros((K + 1,) + f.shape, dtype=f.dtype, device=f.device).scatter_(2, cls.unsqueeze(2), 1.0)
+    try:
+        g, = torch.autograd.grad(f, x, onehots, is_grads_batched=True, allow_unused=True)
+    except RuntimeError:             # an operation vmap has no rule for: fall back to the plain loop
+        return None
+    if g is None:
+        return None
+    n_idx, slot = (S >= 0).nonzero(as_tuple=True)
+    return dict(f=f.detach(), p=logits.detach().argmax(1), j=g[slot, n_idx], i=g[K, n_idx])
 
 
 def _gradients(f: torch.Tensor, j: torch.Tensor, i: torch.Tensor, xt: torch.Tensor):
@@ -225,10 +252,15 @@ def _assemble(w: dict, x_in, i, S, record: str, settings: dict) -> "AGIResult":
 # ---- argument checks (each names the argument and the fix) -----------------------------------------------
 
 def _first_forward(model, x, batch_size):
-    """The model at the inputs (for the predicted classes); a shape mismatch is reported as the inputs' fault."""
+    """The model at the inputs (for the predicted classes) → (x as a leaf that requires grad, logits with their
+    graph), kept for :func:`_shared_start`; with ``batch_size`` set, (None, logits) without a graph. A shape
+    mismatch is reported as the inputs' fault."""
     try:
+        if batch_size is None:
+            leaf = x.detach().requires_grad_(True)
+            return leaf, model(leaf)
         with torch.no_grad():
-            return model(x) if batch_size is None else torch.cat([model(c) for c in x.split(batch_size)])
+            return None, torch.cat([model(c) for c in x.split(batch_size)])
     except RuntimeError as e:
         if not any(w in str(e) for w in ("shape", "size", "mat1", "dimension", "Expected")):
             raise
@@ -258,6 +290,14 @@ def _check_bounds(bounds, inputs: torch.Tensor):
         return None
     if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
         raise TypeError(f"bounds must be None or a pair (low, high), got {bounds!r}")
+    if all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds):   # the common case, cheaply
+        lo, hi = float(bounds[0]), float(bounds[1])
+        if not lo < hi:
+            raise ValueError(f"bounds must satisfy low < high everywhere, got {bounds!r}")
+        low, high = torch.aminmax(inputs)
+        if low < lo or high > hi:
+            raise _outside_bounds(inputs)
+        return lo, hi
     try:
         lo, hi = (torch.as_tensor(b, dtype=inputs.dtype, device=inputs.device) for b in bounds)
         if torch.broadcast_shapes(lo.shape, hi.shape, inputs.shape[1:]) != inputs.shape[1:]:
@@ -268,12 +308,16 @@ def _check_bounds(bounds, inputs: torch.Tensor):
     if torch.isnan(lo).any() or torch.isnan(hi).any() or not (lo < hi).all():
         raise ValueError(f"bounds must satisfy low < high everywhere, got {bounds!r}")
     if ((inputs < lo) | (inputs > hi)).any():
-        raise ValueError(f"inputs lie outside bounds (inputs range {float(inputs.min()):.4g} to "
-                         f"{float(inputs.max()):.4g}); AGI clamps every point into bounds, so the walk must start "
-                         "inside. Pass the range your model's inputs live in (per-channel tensors "
-                         "((0 - mean) / std, (1 - mean) / std) for normalised images), clamp the inputs, or use "
-                         "bounds=None for no clamp")
+        raise _outside_bounds(inputs)
     return tuple(float(b) if b.dim() == 0 else b for b in (lo, hi))
+
+
+def _outside_bounds(inputs) -> ValueError:
+    return ValueError(f"inputs lie outside bounds (inputs range {float(inputs.min()):.4g} to "
+                      f"{float(inputs.max()):.4g}); AGI clamps every point into bounds, so the walk must start "
+                      "inside. Pass the range your model's inputs live in (per-channel tensors "
+                      "((0 - mean) / std, (1 - mean) / std) for normalised images), clamp the inputs, or use "
+                      "bounds=None for no clamp")
 
 
 # ---- results ------------------------------------------------------------------------------------------------

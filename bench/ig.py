@@ -100,11 +100,15 @@ def time_row(name, model, x, steps, batch_size, repeats, warmup, sync):
     t = interleaved(fns, repeats=repeats, warmup=warmup, sync=sync)
     med = {k: v["median"] for k, v in t.items()}
     low = {k: min(v["times"]) for k, v in t.items()}  # the least disturbed repeat, on a shared machine
+    # each round ran every contender back to back: the median of the rounds' own ratios shrugs off slow phases
+    paired = lambda a, b: statistics.median(p / q for p, q in zip(t[a]["times"], t[b]["times"]))
     return {"model": name, "N": len(x), "steps": steps, "batch_size": batch_size,
             **{f"{k}_s": v for k, v in med.items()},
             "ig/bare": med["attrkit"] / med["bare"], "ig/captum": med["attrkit"] / med["captum"],
             "ig/captum+delta": med["attrkit"] / med["captum_delta"], "full/bare": med["attrkit_full"] / med["bare"],
             "ig/bare (min)": low["attrkit"] / low["bare"], "ig/captum (min)": low["attrkit"] / low["captum"],
+            "ig/bare (paired)": paired("attrkit", "bare"), "ig/captum (paired)": paired("attrkit", "captum"),
+            "ig/captum+delta (paired)": paired("attrkit", "captum_delta"),
             "times": {k: v["times"] for k, v in t.items()}}
 
 
@@ -252,11 +256,13 @@ def main(argv=None):
            ("resnet18", res, rx, 4 if a.quick else 32, 4 if a.quick else 16)]
     rows = [time_row(name, m, x, steps, bs, repeats, 1, sync) for name, m, x, steps, bs in cfg]
     out["time"] = rows
-    print("\n## time (seconds, median of interleaved repeats; Gauss–Legendre; ratios of medians, and of minima)")
+    print("\n## time (seconds, median of interleaved repeats; Gauss–Legendre; ratios of medians, of minima, and "
+          "the median of each round's own ratio)")
     print(table(rows, ["model", "N", "steps", "batch_size", "attrkit_s", "bare_s", "captum_s", "captum_delta_s",
                        "attrkit_full_s"]))
     print(table(rows, ["model", "steps", "batch_size", "ig/bare", "ig/captum", "ig/captum+delta", "full/bare",
-                       "ig/bare (min)", "ig/captum (min)"]))
+                       "ig/bare (min)", "ig/captum (min)", "ig/bare (paired)", "ig/captum (paired)",
+                       "ig/captum+delta (paired)"]))
 
     n_inputs, gl_max = (4, 32) if a.quick else (30, 64)
     ev, detail = evaluation_rows(mnist, mnist_x[:n_inputs], 0.01, gl_max, 256)

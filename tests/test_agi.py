@@ -1,5 +1,6 @@
 """Tests for attrkit.agi / attrkit.agi_classes: against a float64 closed-form oracle, batching, class choice,
 stop semantics, clamping, the binary case, the shipped MNIST model, bad input and model safety."""
+import importlib
 import os
 
 import numpy as np
@@ -12,6 +13,8 @@ from attrkit.agi_classes import false_classes, stride_ids
 from attrkit.models import MnistCNN
 
 from agi_oracle import individual_agi
+
+agi_module = importlib.import_module("attrkit.agi")   # the module; attrkit.agi is the function
 
 os.environ["ATTRKIT_PROGRESS"] = "0"
 torch.set_num_threads(1)
@@ -154,6 +157,62 @@ def test_batched_equals_sequential(mode):
             torch.testing.assert_close(a.scores, b.scores, rtol=1e-10, atol=1e-14)
     if mode == "paper":
         assert full.reached.any() and (full.steps_taken > 1).any()
+
+
+class _DataDependentBackward(torch.autograd.Function):
+    """Identity whose backward branches on the data: vmap cannot batch it (is_grads_batched raises)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1.0
+
+    @staticmethod
+    def backward(ctx, g):
+        return g if bool((g != 0).any()) else g.clone()
+
+
+class PickyMLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(6, 8), nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.b(torch.relu(_DataDependentBackward.apply(self.a(x))))
+
+
+def test_shared_start_gives_each_rows_own_gradients_at_x0():
+    """t = 0 from one forward of x_0 and a batched backward (_shared_start) equals ∇f_j(x_0), ∇f_i(x_0) computed
+    one class at a time with plain autograd."""
+    model = cnn64(4)
+    x = torch.rand(2, 1, 28, 28, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    leaf, logits = agi_module._first_forward(model, x, None)
+    i = logits.argmax(1)
+    S = torch.stack([false_classes(i[n:n + 1], 10, classes=3, seed=n)[0] for n in range(2)])
+    start = agi_module._shared_start(logits, "probability", leaf, i, S)
+    assert start is not None
+    row = 0
+    for n in range(2):
+        for j in S[n].tolist():
+            xn = x[n:n + 1].clone().requires_grad_(True)
+            p = torch.softmax(model(xn), 1)[0]
+            gj, = torch.autograd.grad(p[j], xn, retain_graph=True)
+            gi, = torch.autograd.grad(p[i[n]], xn)
+            torch.testing.assert_close(start["j"][row], gj[0], rtol=1e-10, atol=1e-15)
+            torch.testing.assert_close(start["i"][row], gi[0], rtol=1e-10, atol=1e-15)
+            row += 1
+    assert row == len(start["j"])
+
+
+def test_falls_back_to_the_plain_loop_when_the_backward_cannot_be_batched():
+    torch.manual_seed(5)
+    model = PickyMLP().double().eval()
+    x = toy_inputs(2, 6, 5)
+    leaf, logits = agi_module._first_forward(model, x, None)
+    assert agi_module._shared_start(logits, "probability", leaf, logits.argmax(1), torch.tensor([[1], [2]])) is None
+    kw = dict(classes=3, seed=0, epsilon=0.05, max_steps=6, bounds=None)
+    shared, plain = agi(model, x, **kw), agi(model, x, batch_size=2, **kw)
+    torch.testing.assert_close(shared.per_class, plain.per_class, rtol=1e-10, atol=1e-14)
+    assert torch.equal(shared.steps_taken, plain.steps_taken)
 
 
 # ---- which false classes -----------------------------------------------------------------------------------
