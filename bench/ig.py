@@ -2,7 +2,7 @@
 
     python -m bench.ig                    # MNIST CNN (zoo) and a random-init resnet18 at 224², CPU (CUDA if there)
     python -m bench.ig --quick            # a smoke run: fewer inputs, steps and repeats
-    python -m bench.ig --json out.json --device cpu --threads 2 --repeats 5
+    python -m bench.ig --json out.json --device cpu --threads 1 --repeats 5
 
 Measured (goals from the issue in brackets):
 - time: ``attrkit`` (record="none", and "full") against ``bare`` (a batched forward + backward over exactly the
@@ -31,6 +31,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import time
 
 import torch
 from torch import nn
@@ -78,7 +79,7 @@ def bare_ig(model, x, x0, target, alphas, weights, batch_size):
     return diff * total
 
 
-def time_row(name, model, x, steps, batch_size, repeats, warmup, sync):
+def time_row(name, model, x, steps, batch_size, repeats, warmup, sync, clock):
     from captum.attr import IntegratedGradients
 
     x0 = torch.zeros_like(x)
@@ -97,7 +98,7 @@ def time_row(name, model, x, steps, batch_size, repeats, warmup, sync):
                                                  return_convergence_delta=True),
         "attrkit_full": lambda: integrated_gradients(model, x, record="full", **common),
     }
-    t = interleaved(fns, repeats=repeats, warmup=warmup, sync=sync)
+    t = interleaved(fns, repeats=repeats, warmup=warmup, sync=sync, clock=clock)
     med = {k: v["median"] for k, v in t.items()}
     low = {k: min(v["times"]) for k, v in t.items()}  # the least disturbed repeat, on a shared machine
     # each round ran every contender back to back: the median of the rounds' own ratios shrugs off slow phases
@@ -232,7 +233,8 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true")
     p.add_argument("--json", default="bench/out/ig.json")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--threads", type=int, default=torch.get_num_threads())
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: on a shared 2-core machine two threads make every figure noisy)")
     p.add_argument("--repeats", type=int, default=None)
     p.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -254,10 +256,12 @@ def main(argv=None):
     print(f"# IG bench on {dev} ({a.threads} threads), {mnist_name}, resnet18 random-init at {size}²")
     cfg = [("mnist", mnist, mnist_x[:16], 50, None), ("mnist", mnist, mnist_x[:16], 50, 200),
            ("resnet18", res, rx, 4 if a.quick else 32, 4 if a.quick else 16)]
-    rows = [time_row(name, m, x, steps, bs, repeats, 1, sync) for name, m, x, steps, bs in cfg]
-    out["time"] = rows
-    print("\n## time (seconds, median of interleaved repeats; Gauss–Legendre; ratios of medians, of minima, and "
-          "the median of each round's own ratio)")
+    # CPU: this process's CPU time (one thread: the work done, whatever the neighbours do); CUDA: synchronised wall
+    clock = time.perf_counter if dev == "cuda" else time.process_time
+    rows = [time_row(name, m, x, steps, bs, repeats, 1, sync, clock) for name, m, x, steps, bs in cfg]
+    out["time"], out["clock"] = rows, "wall (synchronised)" if dev == "cuda" else "process CPU time"
+    print(f"\n## time ({'wall' if dev == 'cuda' else 'process CPU'} seconds, median of interleaved repeats; "
+          "Gauss–Legendre; ratios of medians, of minima, and the median of each round's own ratio)")
     print(table(rows, ["model", "N", "steps", "batch_size", "attrkit_s", "bare_s", "captum_s", "captum_delta_s",
                        "attrkit_full_s"]))
     print(table(rows, ["model", "steps", "batch_size", "ig/bare", "ig/captum", "ig/captum+delta", "full/bare",
