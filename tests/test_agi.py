@@ -215,6 +215,18 @@ def test_falls_back_to_the_plain_loop_when_the_backward_cannot_be_batched():
     assert torch.equal(shared.steps_taken, plain.steps_taken)
 
 
+def test_runs_inside_no_grad_the_same():
+    """A caller's torch.no_grad() leaves the first forward without a graph: t = 0 then runs in the loop."""
+    model = cnn64(6)
+    x = torch.rand(2, 1, 28, 28, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    kw = dict(classes=3, seed=2, epsilon=0.05, max_steps=5)
+    free = agi(model, x, **kw)
+    with torch.no_grad():
+        inside = agi(model, x, **kw)
+    torch.testing.assert_close(inside.per_class, free.per_class, rtol=1e-10, atol=1e-14)
+    assert torch.equal(inside.steps_taken, free.steps_taken)
+
+
 # ---- which false classes -----------------------------------------------------------------------------------
 
 def test_random_classes_seeded_per_input():
