@@ -14,7 +14,9 @@ Measured (goals from the issue in brackets):
   per input (MNIST test images, logit and probability), against Gauss–Legendre: ``first`` = the smallest n whose
   gap is within 1 % (an oracle: it needs the whole scan), ``stable`` = the n from which every larger n (≤ the
   scan's end) stays within, ``doubling`` = what "double the steps until it passes" costs (2 + 4 + 8 + …), and
-  captum's default 50 [adaptive/GL ≤ 0.5]. The attribution error against a 256-node reference is reported too.
+  captum's default 50 [adaptive/GL ≤ 0.5]. The attribution error against a 256-node reference is reported too,
+  and how erratic GL's 1 % test is in n (pass/fail changes per input; share of n between first and stable that
+  fail).
 - memory: peak RSS increase (CPU; CUDA: peak allocated) of one IG call in a fresh subprocess, record="none"
   with batch_size fixed, at few and many steps [flat], with unchunked and record="full" runs for contrast.
 - progress: whether a tqdm bar appears for a run over ~1 s and stays away for a short one.
@@ -159,6 +161,16 @@ def evaluation_rows(model, xs, tol, gl_max, budget):
         for k in ("adaptive", "gl_first", "gl_stable", "gl_doubling"):
             vals = [p[k] for p in per if p[k]]
             summary[f"{k} median evals"] = float(statistics.median(vals)) if vals else float("nan")
+        # how erratic GL's 1 % test is in n: pass/fail changes per input, and the share of n between "first"
+        # and "stable" that fail (why "first" is an oracle's luck rather than a count a user could pick)
+        rows_ok = ok.tolist()
+        flips = [sum(a != b for a, b in zip(r, r[1:])) for r in rows_ok]
+        between = [r[p["gl_first"] - 1:p["gl_stable"] - 1] for r, p in zip(rows_ok, per)
+                   if p["gl_first"] and p["gl_stable"]]
+        summary["gl pass/fail flips median"] = float(statistics.median(flips))
+        summary["gl pass/fail flips max"] = float(max(flips))
+        summary["gl share failing between first and stable"] = statistics.median(
+            [r.count(False) / len(r) for r in between if r] or [0.0])
         summary["median attr err adaptive"] = statistics.median(p["err_adaptive"] for p in per)
         summary["median attr err gl_first"] = statistics.median(p["err_gl_first"] for p in per)
         rows.append(summary)
