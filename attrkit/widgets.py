@@ -6,6 +6,7 @@
     explorer.alpha.index = 10                # the same from code (tests, benchmarks)
 
 - :class:`IGExplorer` (:mod:`attrkit.widgets_ig`): the α-scrubber with four linked panels (Distill, Fig. 4)
+- :class:`TextIGExplorer` (:mod:`attrkit.widgets_text`): the α-scrubber for text (IG over token embeddings)
 - :class:`BaselinePlayground` (:mod:`attrkit.widgets_baselines`): baselines side by side, with blind spots
 - :class:`AGIExplorer` (:mod:`attrkit.widgets_agi`): one adversarial walk at a time, with the aggregated map
 - :class:`PathExplorer2D` (:mod:`attrkit.widgets_paths`): IG's line and AGI's walks on a function of two features
@@ -21,7 +22,8 @@ from .widgets_baselines import BaselinePlayground
 from .widgets_compare import MethodComparison
 from .widgets_ig import IGExplorer, default_baselines
 from .widgets_paths import Bumps, PathExplorer2D
+from .widgets_text import TextIGExplorer
 from .widgets_upload import image_from_upload, upload_widget
 
-__all__ = ["IGExplorer", "BaselinePlayground", "AGIExplorer", "PathExplorer2D", "MethodComparison", "Bumps",
+__all__ = ["IGExplorer", "TextIGExplorer", "BaselinePlayground", "AGIExplorer", "PathExplorer2D", "MethodComparison", "Bumps",
            "default_baselines", "upload_widget", "image_from_upload"]

@@ -67,13 +67,15 @@ class IGExplorer(Explorer):
     """
 
     css = "attrkit-ig"
+    title = ("<b>Integrated Gradients, one node at a time</b> (IG paper Eq. 3; after Distill's baselines article, "
+             "Fig. 4)")
 
     def __init__(self, model, x, target=None, baseline=None, steps: int = 50, rule: str = "riemann_trapezoid",
                  output: str = "logit", baselines: dict | None = None, show=None, class_names=None):
         super().__init__()
         self.model, self.class_names, self.show = model, class_names, show
-        self.x = one_input(model, x)
-        self.menu = dict(baselines) if baselines is not None else default_baselines(self.x)
+        self.x = self._one_input(model, x)
+        self.menu = dict(baselines) if baselines is not None else self._default_menu()
         if not self.menu:
             raise ValueError("baselines must name at least one baseline")
         baseline = next(iter(self.menu)) if baseline is None else baseline
@@ -94,24 +96,40 @@ class IGExplorer(Explorer):
         self.target = widgets.Dropdown(options=options, value=predicted if target is None else int(target),
                                        description="target", **row)
 
-        self.point_box, self.point_image, self.point_caption = panel("path point γ(α)")
-        self.grad_box, self.grad_image, self.grad_caption = panel("gradient ∇F(γ(α))")
-        self.run_box, self.run_image, self.run_caption = panel("running attribution")
-        self.plot = Plot(figsize=(4.6, 2.9))
-        self.ax = self.plot.figure.add_axes((0.14, 0.17, 0.82, 0.72))
+        self.curves = SumCurves()
+        self.plot, self.ax = self.curves.plot, self.curves.ax
+        self._sum, self._dot = self.curves.sum, self.curves.dot
         self.children = [
-            widgets.HTML("<b>Integrated Gradients, one node at a time</b> (IG paper Eq. 3; after Distill's "
-                         "baselines article, Fig. 4)"),
+            widgets.HTML(self.title),
             widgets.HBox([self.steps, self.rule, self.baseline]),
             widgets.HBox([self.target, labelled("output", self.output)]),
             self.alpha, self.readout, self.progress, self.error,
-            widgets.HBox([self.point_box, self.grad_box, self.run_box, self.plot.image]),
+            *self._panels(),
         ]
         self._quiet = False
         self.alpha.observe(lambda change: self._quiet or self.update(), "index")
         for control in (self.steps, self.rule, self.output, self.baseline, self.target):
             control.observe(lambda change: self.recompute(), "value")
         self.recompute()
+
+    # ---- what a subclass changes (TextIGExplorer: token ids, embedding space, text panels) ---------------------
+
+    def _one_input(self, model, x):
+        return one_input(model, x)
+
+    def _default_menu(self) -> dict:
+        return default_baselines(self.x)
+
+    def _panels(self) -> list:
+        self.point_box, self.point_image, self.point_caption = panel("path point γ(α)")
+        self.grad_box, self.grad_image, self.grad_caption = panel("gradient ∇F(γ(α))")
+        self.run_box, self.run_image, self.run_caption = panel("running attribution")
+        return [widgets.HBox([self.point_box, self.grad_box, self.run_box, self.plot.image])]
+
+    def _run(self):
+        return integrated_gradients(self.model, self.x, target=self.target.value,
+                                    baseline=self.menu[self.baseline.value], steps=self.steps.value,
+                                    method=self.rule.value, output=self.output.value, record="full", progress=False)
 
     # ---- recomputation: one IG run with the full trace ----------------------------------------------------------
 
@@ -121,10 +139,7 @@ class IGExplorer(Explorer):
         old = self.alpha.value if self.alpha.options else 0.0
         with self.busy(3), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = integrated_gradients(self.model, self.x, target=self.target.value,
-                                       baseline=self.menu[self.baseline.value], steps=self.steps.value,
-                                       method=self.rule.value, output=self.output.value, record="full",
-                                       progress=False)
+            res = self._run()
             self.advance()
             self._store(res)
             self.advance()
@@ -149,6 +164,10 @@ class IGExplorer(Explorer):
         self.so_far = as_array(tr.contributions[0]).cumsum()
         self.f_x, self.f_base = float(res.score[0]), float(res.baseline_score[0])
         self.change = self.f_x - self.f_base
+        self._store_panels(res)
+
+    def _store_panels(self, res):
+        tr = res.trace
         self.grad_maps, self.run_maps = maps_of(tr.gradients[0]), maps_of(tr.running[0])
         self.grad_limit, self.run_limit = limit_of(self.grad_maps, 99.9), limit_of(self.run_maps, 99.9)
         self.display_input = Display.spanning(self.show, self.x, res.baseline)
@@ -162,28 +181,12 @@ class IGExplorer(Explorer):
                                            note=f"baseline: {self.baseline.value}")
 
     def _draw_curves(self):
-        """Artists are made once and then only get new data (clearing the axes would rebuild every tick)."""
-        ax = self.ax
-        if not hasattr(self, "_exact"):
-            self._exact, = ax.plot([], [], color="0.55", ls=":", lw=1.5, label="F(γ(α)) − F(x′), exact")
-            self._sum, = ax.plot([], [], ".-", color="tab:red", ms=3, lw=1, label="Σ attributions so far")
-            self._total = ax.axhline(0.0, color="tab:blue", ls="--", lw=1, label="F(x) − F(x′)")
-            self._cursor = self.plot.animated(ax.axvline(0.0, color="k", lw=0.8))
-            self._dot, = ax.plot([0.0], [0.0], "o", color="tab:red", ms=7, mec="k")
-            self.plot.animated(self._dot)
-            ax.set_xlim(-0.02, 1.02)
-            ax.set_xlabel("α", fontsize=9, labelpad=1)
-            ax.tick_params(labelsize=8)
-            ax.legend(handles=[self._exact, self._sum, self._total], fontsize=7, loc="lower right")
-        self._exact.set_data(self.alphas, self.scores - self.f_base)
-        self._sum.set_data(self.alphas, self.so_far)
-        self._total.set_ydata([self.change, self.change])
-        ax.relim()
-        ax.autoscale_view(scalex=False)
-        ax.set_title(f"sum so far vs F(x) − F(x′)  ({self.output.value})", fontsize=9)
-        self.plot.full()
+        self.curves.draw(self.alphas, self.scores - self.f_base, self.so_far, self.change, self.output.value)
 
     # ---- slider moves: read the stored trace ---------------------------------------------------------------------
+
+    def _draw_panels(self, k: int, alpha: float):
+        self.point_image.value, self.grad_image.value, self.run_image.value = self._pictures(k)
 
     def _pictures(self, k: int):
         if k not in self._cache:
@@ -199,14 +202,47 @@ class IGExplorer(Explorer):
         k = self.alpha.index
         if k is None or not hasattr(self, "alphas") or k >= len(self.alphas):
             return
-        self.point_image.value, self.grad_image.value, self.run_image.value = self._pictures(k)
         a, s = float(self.alphas[k]), float(self.so_far[k])
-        self._cursor.set_xdata([a, a])
-        self._dot.set_data([a], [s])
-        self.plot.frame()
+        self._draw_panels(k, a)
+        self.curves.move(a, s)
         share = f" ({s / self.change:.0%})" if self.change != 0 else ""
         self.readout.value = (
             f"α = {a:.3f} · node {k + 1} of {len(self.alphas)} (weight {self.weights[k]:.3g}) · "
             f"F(γ(α)) = {self.scores[k]:.4g}<br>"
             f"<b>Σ so far = {s:.4g}</b> of F(x) − F(x′) = {self.change:.4g}{share} · "
             f"gap at the end (delta) = {float(self.result.delta[0]):+.3g}")
+
+
+class SumCurves:
+    """The α plot of the IG explorers: F(γ(α)) − F(x′) (exact), Σ attributions so far, and F(x) − F(x′), with a
+    cursor and a dot at the current node. Artists are made once and then only get new data (clearing the axes
+    would rebuild them on every tick); ``move`` redraws only the cursor and the dot."""
+
+    def __init__(self, figsize=(4.6, 2.9)):
+        self.plot = Plot(figsize=figsize)
+        self.ax = ax = self.plot.figure.add_axes((0.14, 0.17, 0.82, 0.72))
+        self.exact, = ax.plot([], [], color="0.55", ls=":", lw=1.5, label="F(γ(α)) − F(x′), exact")
+        self.sum, = ax.plot([], [], ".-", color="tab:red", ms=3, lw=1, label="Σ attributions so far")
+        self.total = ax.axhline(0.0, color="tab:blue", ls="--", lw=1, label="F(x) − F(x′)")
+        self.cursor = self.plot.animated(ax.axvline(0.0, color="k", lw=0.8))
+        self.dot, = ax.plot([0.0], [0.0], "o", color="tab:red", ms=7, mec="k")
+        self.plot.animated(self.dot)
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_xlabel("α", fontsize=9, labelpad=1)
+        ax.tick_params(labelsize=8)
+        ax.legend(handles=[self.exact, self.sum, self.total], fontsize=7, loc="lower right")
+
+    def draw(self, alphas, exact, so_far, change: float, output: str):
+        """New curves (after a recomputation): ``exact`` = F(γ(α_k)) − F(x′), ``so_far`` = Σ_{l≤k} contributions."""
+        self.exact.set_data(alphas, exact)
+        self.sum.set_data(alphas, so_far)
+        self.total.set_ydata([change, change])
+        self.ax.relim()
+        self.ax.autoscale_view(scalex=False)
+        self.ax.set_title(f"sum so far vs F(x) − F(x′)  ({output})", fontsize=9)
+        self.plot.full()
+
+    def move(self, alpha: float, so_far: float):
+        self.cursor.set_xdata([alpha, alpha])
+        self.dot.set_data([alpha], [so_far])
+        self.plot.frame()

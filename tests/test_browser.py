@@ -1,9 +1,10 @@
 """The explorers in a real browser: JupyterLab 4 started here on 127.0.0.1, Debian's headless Chromium driven by
-Playwright (never its own browser download), a notebook with the IG and AGI explorers run through the Run menu, their
+Playwright (never its own browser download), a notebook with the IG, AGI and text explorers run through the Run menu, their
 sliders moved with the keyboard, and the readouts and pictures checked for change.
 
 Skipped when /usr/bin/chromium or playwright is missing (.ci/run installs chromium, so CI always runs it).
-Screenshots are saved in the test's tmp dir: explorers.png (the page), ig-explorer.png, agi-explorer.png.
+Screenshots are saved in the test's tmp dir: explorers.png (the page), ig-explorer.png, agi-explorer.png,
+text-explorer.png.
 """
 import json
 import os
@@ -32,6 +33,9 @@ NOTEBOOK = [
     "from attrkit.widgets import AGIExplorer, IGExplorer\ntorch.set_num_threads(1)\nmnist = zoo.load('mnist')",
     "ig = IGExplorer(mnist.model, mnist.x_test[7], steps=16)\ndisplay(ig)",
     "agi = AGIExplorer(mnist.model, mnist.x_test[7], k=3, max_steps=10)\ndisplay(agi)",
+    "from attrkit.widgets import TextIGExplorer\ntweets = zoo.load('tweets')\n"
+    "text = TextIGExplorer(tweets.model, tweets.encode('I love the food but the service was terrible'),\n"
+    "                      tweets.model.embedding, vocab=tweets.vocab, steps=16)\ndisplay(text)",
 ]
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -138,6 +142,16 @@ def test_explorers_respond_in_jupyterlab(lab, tmp_path):
             assert agi_after[0] != agi_before[0] and "step t = 0" not in agi_after[0]
             assert agi_after[1] != agi_before[1]
             page.locator(".attrkit-agi").screenshot(path=str(tmp_path / "agi-explorer.png"))
+
+            page.wait_for_selector(".attrkit-text-ig .attrkit-alpha .noUi-handle", timeout=60_000)
+            page.locator(".attrkit-text-ig").scroll_into_view_if_needed()
+            words = lambda: page.inner_text(".attrkit-text-ig .attrkit-text") + page.inner_text(".attrkit-text-ig")
+            text_before = (page.inner_text(".attrkit-text-ig .attrkit-readout"), words())
+            assert "node 1 of 16" in text_before[0] and "terrible" in text_before[1]
+            scrub(page, "attrkit-text-ig", "attrkit-alpha", presses=8)
+            text_after = (page.inner_text(".attrkit-text-ig .attrkit-readout"), words())
+            assert text_after[0] != text_before[0] and text_after[1] != text_before[1]
+            page.locator(".attrkit-text-ig").screenshot(path=str(tmp_path / "text-explorer.png"))
             page.screenshot(path=str(tmp_path / "explorers.png"))
         finally:
             browser.close()

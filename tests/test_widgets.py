@@ -11,7 +11,7 @@ from torch import nn  # noqa: E402
 
 from attrkit import toys, zoo  # noqa: E402
 from attrkit.widgets import (AGIExplorer, BaselinePlayground, Bumps, IGExplorer, MethodComparison,  # noqa: E402
-                             PathExplorer2D)
+                             PathExplorer2D, TextIGExplorer)
 from attrkit.widgets_panels import one_input  # noqa: E402
 
 torch.set_num_threads(1)
@@ -225,3 +225,71 @@ def test_method_comparison_controls(mnist, digit):
     assert calls.n == 0
     mc.target.value = 3
     assert not torch.equal(mc.maps["ig"], ig) and "class 3" in mc.readout.value
+
+
+# ---- the text explorer (IG over token embeddings) -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tweets():
+    return zoo.load("tweets")
+
+
+def test_text_alpha_moves_read_the_trace_and_end_at_the_attributions(tweets):
+    ids = tweets.encode("I love the food but the service was terrible")
+    ex = TextIGExplorer(tweets.model, ids, tweets.model.embedding, vocab=tweets.vocab, steps=16,
+                        class_names=tweets.classes)
+    calls = Calls(tweets.model)
+    assert ex.error.value == "" and len(ex.alpha.options) == 16 and ex.tokens == tweets.decode(ids[0])
+    ex.alpha.index = 2
+    before = [ex.tokens_html.value, ex.nearest_html.value, ex.curves.plot.image.value, ex.readout.value]
+    ex.alpha.index = 13
+    after = [ex.tokens_html.value, ex.nearest_html.value, ex.curves.plot.image.value, ex.readout.value]
+    assert all(a != b for a, b in zip(before, after)) and "node 14 of 16" in ex.readout.value
+    assert calls.n == 0, "an α move called the model"
+    # after the last node the running per-token attributions are the result's, and add up to Σ attributions
+    np.testing.assert_allclose(ex.per_token[-1], ex.result.per_token()[0].numpy(), rtol=1e-5, atol=1e-7)
+    assert ex.so_far[-1] == pytest.approx(float(ex.result.attributions.sum()), rel=1e-4)
+    # the zero-embedding baseline is PAD's embedding here, so the path starts on "<pad>" and ends on the tokens
+    assert set(ex.nearest[0]) == {tweets.vocab[0]} and ex.nearest[-1] == ex.tokens
+    # in between, some node reads as neither: words of neither the baseline nor the text
+    assert any(set(w) != {tweets.vocab[0]} and w != ex.tokens for w in ex.nearest)
+
+
+def test_text_parameter_changes_and_errors(tweets):
+    ids = tweets.encode("not bad at all")[0]                       # (L,): no batch dimension
+    menu = {"zero embedding": None, "PAD ids (0)": torch.zeros(1, ids.numel(), dtype=torch.long),
+            "wrong length": torch.zeros(1, ids.numel() + 2, dtype=torch.long)}
+    ex = TextIGExplorer(tweets.model, ids, tweets.model.embedding, vocab=tweets.vocab, steps=16, baselines=menu)
+    n = ex.recomputations
+    ex.output.value = "probability"
+    assert ex.result.output == "probability" and abs(ex.change) <= 1 and ex.recomputations == n + 1
+    ex.rule.value = "adaptive"
+    assert ex.result.method == "adaptive" and len(ex.alpha.options) == ex.result.steps
+    ex.target.value = 1 - int(ex.result.target[0])
+    assert int(ex.result.target[0]) == ex.target.value
+    good = ex.result
+    ex.baseline.value = "wrong length"                              # IG raises: shown, last result kept
+    assert ex.error.value != "" and ex.result is good and ex.progress.layout.visibility == "hidden"
+    with pytest.raises(TypeError, match="token ids"):
+        TextIGExplorer(tweets.model, torch.rand(5), tweets.model.embedding)
+    conv = TextIGExplorer(tweets.model, ids, tweets.model.conv, steps=8)    # (1, 64, L): not one row per token
+    assert "one row per token" in conv.error.value and not hasattr(conv, "result")
+
+
+class BagOfEmbeddings(nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.embedding, self.post, self.fc = nn.Embedding(10, 4), nn.Identity(), nn.Linear(4, 2)
+
+    def forward(self, ids):
+        return self.fc(self.post(self.embedding(ids)).mean(1))
+
+
+def test_text_explorer_on_a_layer_without_a_vocabulary():
+    model = BagOfEmbeddings().eval()
+    ids = torch.tensor([3, 1, 4, 1, 5])
+    ex = TextIGExplorer(model, ids, model.post, steps=8)             # (1, L, E) but no table to search
+    assert ex.error.value == "" and ex.nearest is None and "nn.Embedding" in ex.nearest_html.value
+    assert ex.tokens == ["3", "1", "4", "1", "5"]
+    assert ex.per_token[-1].sum() == pytest.approx(float(ex.result.attributions.sum()), rel=1e-5)
