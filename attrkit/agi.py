@@ -16,8 +16,9 @@ Two modes, named after where they come from (they differ; research notes §2.5):
 
 In both, a trajectory stops as soon as the prediction at the current point is j, tested before stepping (as
 ``pgd_step`` does), or after ``max_steps`` steps. Read on: :func:`adversarial_step` (one line of Algorithm 1),
-:func:`agi` (all trajectories of all inputs advance together, one forward and two backward passes per step),
-then the result types.
+:func:`agi` (all trajectories of all inputs advance together, one forward and two backward passes per step;
+at t = 0 they all stand on their input, so :func:`_shared_start` serves them from one forward), then the result
+types.
 """
 from __future__ import annotations
 
