@@ -12,17 +12,9 @@ from attrkit.adaptive import CANCELLATION, INITIAL_NODES, StepAdvice, local_erro
 from attrkit.ig import integrated_gradients
 from attrkit.quadrature import trapezoid_weights
 
+from scalar_model import Scalar
+
 torch.set_num_threads(1)
-
-
-class Scalar(nn.Module):
-    def __init__(self, f):
-        super().__init__()
-        self.f = f
-
-    def forward(self, x):
-        y = self.f(x)
-        return torch.stack([y, torch.zeros_like(y)], 1)
 
 
 def smooth_mlp():

@@ -11,20 +11,10 @@ from torch import nn
 
 from attrkit.ig import integrated_gradients
 
+from scalar_model import Scalar
+
 torch.set_num_threads(1)
 relu = torch.relu
-
-
-class Scalar(nn.Module):
-    """A scalar toy f(x) as a two-class model: column 0 is f, column 1 is 0; IG explains column 0's logit."""
-
-    def __init__(self, f):
-        super().__init__()
-        self.f = f
-
-    def forward(self, x):
-        y = self.f(x)
-        return torch.stack([y, torch.zeros_like(y)], 1)
 
 
 def ig(f, x, baseline=None, **kw):
