@@ -136,9 +136,11 @@ def _walk(model, x_in, i, S, epsilon, m, mode, output, box, batch_size, record, 
             survivors = []
             for s in range(0, len(live["row"]), chunk):
                 w = dict(live) if chunk >= len(live["row"]) else {k: v[s:s + chunk] for k, v in live.items()}
-                xt = w["x"].detach().requires_grad_(t < m and not (t == 0 and start))
-                if t == 0 and start:
-                    f, p, grads = start["f"][n_idx], start["p"][n_idx], (start["j"], start["i"])
+                shared = t == 0 and start is not None     # one chunk then: batch_size is None
+                xt = w["x"].detach().requires_grad_(t < m and not shared)
+                if shared:   # every row still stands on its input x_0: read it off the shared start
+                    f, p = start["f"][n_idx], start["p"][n_idx]
+                    grads = start["g"][slot, n_idx], start["g"][-1, n_idx]            # ∇f_j, ∇f_i
                 else:
                     with torch.set_grad_enabled(t < m):
                         logits = model(xt)
@@ -149,7 +151,7 @@ def _walk(model, x_in, i, S, epsilon, m, mode, output, box, batch_size, record, 
                 if t == m:
                     continue
                 go = p != w["ij"][:, 1]                     # Algorithm 1: stop once the prediction is j
-                grad_j, grad_i = grads if t == 0 and start else _gradients(f, w["ij"][:, 1:], w["ij"][:, :1], xt)
+                grad_j, grad_i = grads if shared else _gradients(f, w["ij"][:, 1:], w["ij"][:, :1], xt)
                 w["x"], w["c"] = adversarial_step(w["x"], w.get("x0"), grad_j, grad_i, epsilon, box, mode)
                 if not go.all():                            # rows that reached j leave the batch
                     keep = go.nonzero()[:, 0]
@@ -184,22 +186,20 @@ def _shared_start(logits, output: str, x: torch.Tensor, i: torch.Tensor, S: torc
     """t = 0 for all trajectories at once. Every trajectory of input n starts on the same point x_0, so the scores
     f (N, C) of one forward of the N inputs, and one batched backward (``is_grads_batched``: the K + 1 one-hot
     output gradients of classes S[n] and i[n] in one call) give every row's ∇f_j(x_0) and ∇f_i(x_0): N forwards
-    and (K + 1)·N backwards instead of K·N forwards and 2·K·N backwards. Returns the rows' f, argmax and both
-    gradients in row order, or None where torch cannot batch the backward (the loop then does t = 0 itself)."""
+    and (K + 1)·N backwards instead of K·N forwards and 2·K·N backwards. Returns, per input, f (N, C), the argmax
+    (N,) and ``g`` (K + 1, N, ...): ∇f of class S[n, k] in g[k, n] and of class i[n] in g[K, n]; or None where
+    torch cannot batch the backward (the loop then does t = 0 itself)."""
     f = class_scores(logits, output)
     if not f.requires_grad:
         return None
-    N, K = S.shape
+    K = S.shape[1]
     cls = torch.cat([S.clamp_min(0), i.view(-1, 1)], 1).T                        # (K + 1, N); unused slots → 0
     onehots = torch.zeros((K + 1,) + f.shape, dtype=f.dtype, device=f.device).scatter_(2, cls.unsqueeze(2), 1.0)
     try:
         g, = torch.autograd.grad(f, x, onehots, is_grads_batched=True, allow_unused=True)
     except RuntimeError:             # an operation vmap has no rule for: fall back to the plain loop
         return None
-    if g is None:
-        return None
-    n_idx, slot = (S >= 0).nonzero(as_tuple=True)
-    return dict(f=f.detach(), p=logits.detach().argmax(1), j=g[slot, n_idx], i=g[K, n_idx])
+    return None if g is None else dict(f=f.detach(), p=logits.detach().argmax(1), g=g)
 
 
 def _gradients(f: torch.Tensor, j: torch.Tensor, i: torch.Tensor, xt: torch.Tensor):
@@ -291,14 +291,6 @@ def _check_bounds(bounds, inputs: torch.Tensor):
         return None
     if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
         raise TypeError(f"bounds must be None or a pair (low, high), got {bounds!r}")
-    if all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds):   # the common case, cheaply
-        lo, hi = float(bounds[0]), float(bounds[1])
-        if not lo < hi:
-            raise ValueError(f"bounds must satisfy low < high everywhere, got {bounds!r}")
-        low, high = torch.aminmax(inputs)
-        if low < lo or high > hi:
-            raise _outside_bounds(inputs)
-        return lo, hi
     try:
         lo, hi = (torch.as_tensor(b, dtype=inputs.dtype, device=inputs.device) for b in bounds)
         if torch.broadcast_shapes(lo.shape, hi.shape, inputs.shape[1:]) != inputs.shape[1:]:
@@ -309,16 +301,12 @@ def _check_bounds(bounds, inputs: torch.Tensor):
     if torch.isnan(lo).any() or torch.isnan(hi).any() or not (lo < hi).all():
         raise ValueError(f"bounds must satisfy low < high everywhere, got {bounds!r}")
     if ((inputs < lo) | (inputs > hi)).any():
-        raise _outside_bounds(inputs)
+        raise ValueError(f"inputs lie outside bounds (inputs range {float(inputs.min()):.4g} to "
+                         f"{float(inputs.max()):.4g}); AGI clamps every point into bounds, so the walk must start "
+                         "inside. Pass the range your model's inputs live in (per-channel tensors "
+                         "((0 - mean) / std, (1 - mean) / std) for normalised images), clamp the inputs, or use "
+                         "bounds=None for no clamp")
     return tuple(float(b) if b.dim() == 0 else b for b in (lo, hi))
-
-
-def _outside_bounds(inputs) -> ValueError:
-    return ValueError(f"inputs lie outside bounds (inputs range {float(inputs.min()):.4g} to "
-                      f"{float(inputs.max()):.4g}); AGI clamps every point into bounds, so the walk must start "
-                      "inside. Pass the range your model's inputs live in (per-channel tensors "
-                      "((0 - mean) / std, (1 - mean) / std) for normalised images), clamp the inputs, or use "
-                      "bounds=None for no clamp")
 
 
 # ---- results ------------------------------------------------------------------------------------------------

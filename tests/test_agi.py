@@ -190,17 +190,15 @@ def test_shared_start_gives_each_rows_own_gradients_at_x0():
     S = torch.stack([false_classes(i[n:n + 1], 10, classes=3, seed=n)[0] for n in range(2)])
     start = agi_module._shared_start(logits, "probability", leaf, i, S)
     assert start is not None
-    row = 0
+    assert start["g"].shape == (S.shape[1] + 1,) + tuple(x.shape)
     for n in range(2):
-        for j in S[n].tolist():
+        for k, j in enumerate(S[n].tolist()):
             xn = x[n:n + 1].clone().requires_grad_(True)
             p = torch.softmax(model(xn), 1)[0]
             gj, = torch.autograd.grad(p[j], xn, retain_graph=True)
             gi, = torch.autograd.grad(p[i[n]], xn)
-            torch.testing.assert_close(start["j"][row], gj[0], rtol=1e-10, atol=1e-15)
-            torch.testing.assert_close(start["i"][row], gi[0], rtol=1e-10, atol=1e-15)
-            row += 1
-    assert row == len(start["j"])
+            torch.testing.assert_close(start["g"][k, n], gj[0], rtol=1e-10, atol=1e-15)
+            torch.testing.assert_close(start["g"][-1, n], gi[0], rtol=1e-10, atol=1e-15)
 
 
 def test_falls_back_to_the_plain_loop_when_the_backward_cannot_be_batched():
