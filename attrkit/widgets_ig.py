@@ -126,10 +126,11 @@ class IGExplorer(Explorer):
         self.run_box, self.run_image, self.run_caption = panel("running attribution")
         return [widgets.HBox([self.point_box, self.grad_box, self.run_box, self.plot.image])]
 
-    def _run(self):
+    def _run(self, **extra):
         return integrated_gradients(self.model, self.x, target=self.target.value,
                                     baseline=self.menu[self.baseline.value], steps=self.steps.value,
-                                    method=self.rule.value, output=self.output.value, record="full", progress=False)
+                                    method=self.rule.value, output=self.output.value, record="full", progress=False,
+                                    **extra)
 
     # ---- recomputation: one IG run with the full trace ----------------------------------------------------------
 
@@ -149,7 +150,7 @@ class IGExplorer(Explorer):
                 self.alpha.index = int(np.abs(self.alphas - old).argmin())
             finally:
                 self._quiet = False
-            self._draw_curves()
+            self.curves.draw(self.alphas, self.scores - self.f_base, self.so_far, self.change, self.output.value)
             self.update()
         if caught:
             self.error.value += "".join(f"<div style='color:#a60'>⚠ {html.escape(str(w.message))}</div>"
@@ -179,9 +180,6 @@ class IGExplorer(Explorer):
                                          "(x − x′) ⊙ Σ w ∇F up to α; at α = 1: IG")
         self.point_caption.value = caption("path point γ(α) = x′ + α(x − x′)",
                                            note=f"baseline: {self.baseline.value}")
-
-    def _draw_curves(self):
-        self.curves.draw(self.alphas, self.scores - self.f_base, self.so_far, self.change, self.output.value)
 
     # ---- slider moves: read the stored trace ---------------------------------------------------------------------
 

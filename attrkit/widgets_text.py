@@ -21,7 +21,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from .ig import integrated_gradients
 from .viz_features import text_html
 from .viz_images import as_array
 from .widgets_ig import IGExplorer
@@ -71,9 +70,7 @@ class TextIGExplorer(IGExplorer):
         return [self.tokens_html, self.nearest_html, self.plot.image]
 
     def _run(self):
-        res = integrated_gradients(self.model, self.x, target=self.target.value, layer=self.layer,
-                                   baseline=self.menu[self.baseline.value], steps=self.steps.value,
-                                   method=self.rule.value, output=self.output.value, record="full", progress=False)
+        res = super()._run(layer=self.layer)
         if res.attributions.dim() != 3 or res.attributions.shape[1] != len(self.tokens):
             raise ValueError(f"layer's output has shape {tuple(res.attributions.shape)}; the text explorer "
                              f"needs one row per token, (1, {len(self.tokens)}, E): pass the embedding layer")
