@@ -15,9 +15,10 @@ so its local miss e_j = guess_j − exact_j is known exactly, and the completene
 The result is the composite trapezoid on the final non-uniform grid (weights: half of each neighbouring interval,
 Σ w = 1), applied to every feature's gradient: a genuine quadrature of Eq. 1, so the attributions converge, not
 just their total (checked against a many-step reference in tests/test_adaptive.py). The rule never uses the
-gradients to fit its weights; it only decides where to look. Limits: the grid is shared by the N inputs of a
-call (an interval is bisected if any input needs it; run inputs one by one for per-input grids); all gradients
-are kept until the grid is final (memory grows with the nodes used, unlike the fixed rules with ``batch_size``);
+gradients to fit its weights; it only decides where to look. Every row of a batch (input × baseline sample)
+refines its own grid, and each round's new nodes of all rows share forward passes: a batch costs the sum of what
+its inputs need, where a fixed rule must give every input the steps of the hardest. Limits: all gradients are
+kept until the grids are final (memory grows with the nodes used, unlike the fixed rules with ``batch_size``);
 and a stretch where F is flat while features trade off exactly (e.g. F = x₁ − x₂ on a symmetric path) looks
 exact to the rule and stays coarse.
 
@@ -47,67 +48,98 @@ def local_errors(alphas: torch.Tensor, scores: torch.Tensor, slopes: torch.Tenso
 
 @dataclass(repr=False)
 class AdaptiveInfo(SaveLoad):
-    """The adaptive rule's history, one entry per round R: ``evaluations`` (R,) nodes so far, ``gaps`` (R, B)
-    signed completeness gap Σ e_j, ``local`` (R, B) Σ |e_j|; ``added`` (m,) the round each final node (α order)
-    was added in; ``converged``: both criteria met for every row within the budget."""
+    """The adaptive rule's history, one entry per round R, one column per row B: ``evaluations`` (R, B) nodes
+    of each row so far, ``gaps`` (R, B) signed completeness gap Σ e_j, ``local`` (R, B) Σ |e_j|; ``added``
+    (B, m) the round each final node (α order, padding included) was added in; ``converged_rows`` (B,) both
+    criteria met for that row within the budget; ``converged``: for every row."""
 
     tol: float
     converged: bool
+    converged_rows: torch.Tensor
     evaluations: torch.Tensor
     gaps: torch.Tensor
     local: torch.Tensor
     added: torch.Tensor
 
+    @property
+    def total_evaluations(self) -> int:
+        """Model evaluations (path points with a gradient) over all rows: the rule's cost."""
+        return int(self.evaluations[-1].sum())
+
     def __repr__(self):
-        return (f"AdaptiveInfo(tol={self.tol}, converged={self.converged}, rounds={len(self.evaluations)}, "
-                f"nodes={int(self.evaluations[-1])})")
+        nodes = self.evaluations[-1]
+        return (f"AdaptiveInfo(tol={self.tol}, converged={int(self.converged_rows.sum())}/{len(nodes)} rows, "
+                f"rounds={len(self.evaluations)}, nodes per row={int(nodes.min())}–{int(nodes.max())}, "
+                f"total={self.total_evaluations})")
 
 
-def _to_bisect(e: torch.Tensor, gap_ok: torch.Tensor, local_ok: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
-    """Indices of the intervals to bisect: for every row that fails, its worst intervals, as many as it takes
-    for their misses to cover the excess (at least one)."""
-    chosen = torch.zeros(e.shape[1], dtype=torch.bool)
-    for b in torch.nonzero(~(gap_ok & local_ok)).flatten().tolist():
-        size, order = e[b].abs().sort(descending=True)
-        excess = size.sum() - CANCELLATION * allowed[b]
-        count = int(torch.searchsorted(size.cumsum(0), excess.clamp_min(0))) + 1 if not local_ok[b] else 1
-        chosen[order[:min(count, len(order))]] = True
-    return torch.nonzero(chosen).flatten()
+def _to_bisect(e: torch.Tensor, local_ok: bool, allowed: torch.Tensor, room: int) -> torch.Tensor:
+    """Which intervals of one failing row to bisect: its worst, as many as it takes for their misses to cover
+    the excess over what the row allows (at least one; only the worst one if only the total gap fails)."""
+    size, order = e.abs().sort(descending=True)
+    excess = size.sum() - CANCELLATION * allowed
+    count = 1 if local_ok else int(torch.searchsorted(size.cumsum(0), excess.clamp_min(0))) + 1
+    return order[:min(count, room)]
 
 
 def refine(evaluate, score_change: torch.Tensor, tol: float = 0.01, budget: int = 50, atol=0.0):
-    """Choose nodes for the path integral. ``evaluate(alphas (c,))`` must return (F, dF/dα) at those nodes, two
-    float64 (B, c) tensors; ``score_change`` (B,) is F(x) − F(x′). Returns ``(alphas (m,) sorted, order, info)``
-    where ``order`` sorts the nodes from evaluation order into α order."""
-    alphas = torch.linspace(0, 1, INITIAL_NODES, dtype=torch.float64)
-    scores, slopes = evaluate(alphas)
-    added = torch.zeros(INITIAL_NODES, dtype=torch.long)
-    allowed = tol * score_change.abs() + atol
-    history = []
+    """Choose the nodes of every row's path integral; each row refines its own grid, so an easy input stops at
+    three nodes while a hard one in the same batch goes on. ``evaluate(rows (P,), alphas (P,))`` must return
+    (F, dF/dα) at those (row, α) pairs, two float64 (P,) tensors (each round's new pairs of all rows come in one
+    call, so they share forward passes); ``score_change`` (B,) is F(x) − F(x′); ``budget``: nodes per row.
+
+    Returns ``(alphas, index, info)``: ``alphas`` (B, m) each row's nodes in α order, padded after its last
+    node (α = 1) with copies of it, which the trapezoid gives weight 0; ``index`` (B, m) each node's position
+    in evaluation order (padding repeats the α = 1 node's); ``info`` an :class:`AdaptiveInfo`.
+    """
+    rows = score_change.shape[0]
+    allowed = (tol * score_change.abs() + atol).expand(rows)
+    first = torch.linspace(0, 1, INITIAL_NODES, dtype=torch.float64)
+    who, where = torch.arange(rows).repeat_interleave(INITIAL_NODES), first.repeat(rows)
+    s, d = evaluate(who, where)
+    # per row, in evaluation order: α, F, dF/dα, position among all evaluations, round added
+    grid = [dict(a=where[who == b], f=s[who == b], d=d[who == b], pos=torch.nonzero(who == b).flatten(),
+                 round=torch.zeros(INITIAL_NODES, dtype=torch.long)) for b in range(rows)]
+    done, history, seen = torch.zeros(rows, dtype=torch.bool), [], len(who)
     while True:
-        order = alphas.argsort()
-        e = local_errors(alphas[order], scores[:, order], slopes[:, order])
-        gap, local = e.sum(1), e.abs().sum(1)
-        history.append((len(alphas), gap, local))
-        gap_ok, local_ok = gap.abs() <= allowed, local <= CANCELLATION * allowed
-        converged = bool((gap_ok & local_ok).all())
-        room = budget - len(alphas)
-        if converged or room <= 0:
+        gaps, local, picks = torch.zeros(rows, dtype=torch.float64), torch.zeros(rows, dtype=torch.float64), []
+        for b, g in enumerate(grid):
+            o = g["a"].argsort()
+            e = local_errors(g["a"][o], g["f"][o].view(1, -1), g["d"][o].view(1, -1))[0]
+            gaps[b], local[b] = e.sum(), e.abs().sum()
+            gap_ok, local_ok = bool(gaps[b].abs() <= allowed[b]), bool(local[b] <= CANCELLATION * allowed[b])
+            done[b] = gap_ok and local_ok
+            room = budget - len(o)
+            if not done[b] and room > 0:
+                j = _to_bisect(e, local_ok, allowed[b], room)
+                picks.append((b, (g["a"][o][j] + g["a"][o][j + 1]) / 2))
+        history.append(([len(g["a"]) for g in grid], gaps, local))
+        if not picks:
             break
-        pick = _to_bisect(e, gap_ok, local_ok, allowed)
-        if len(pick) > room:  # keep the intervals that miss most relative to what their rows allow
-            worst = (e[:, pick].abs() / allowed.view(-1, 1).clamp_min(1e-300)).amax(0)
-            pick = pick[worst.argsort(descending=True)[:room]]
-        a = alphas[order]
-        new = (a[pick] + a[pick + 1]) / 2
-        s, d = evaluate(new)
-        alphas, scores, slopes = torch.cat([alphas, new]), torch.cat([scores, s], 1), torch.cat([slopes, d], 1)
-        added = torch.cat([added, torch.full((len(new),), len(history), dtype=torch.long)])
-    info = AdaptiveInfo(tol=float(tol), converged=converged,
+        who = torch.cat([torch.full((len(a),), b) for b, a in picks])
+        where = torch.cat([a for _, a in picks])
+        s, d = evaluate(who, where)
+        for b, _ in picks:
+            mine = who == b
+            g = grid[b]
+            g["a"], g["f"], g["d"] = torch.cat([g["a"], where[mine]]), torch.cat([g["f"], s[mine]]), \
+                torch.cat([g["d"], d[mine]])
+            g["pos"] = torch.cat([g["pos"], seen + torch.nonzero(mine).flatten()])
+            g["round"] = torch.cat([g["round"], torch.full((int(mine.sum()),), len(history), dtype=torch.long)])
+        seen += len(who)
+    m = max(len(g["a"]) for g in grid)
+    alphas, index, added = (torch.stack([_pad(g[k][g["a"].argsort()], m) for g in grid])
+                            for k in ("a", "pos", "round"))
+    info = AdaptiveInfo(tol=float(tol), converged=bool(done.all()), converged_rows=done.clone(),
                         evaluations=torch.tensor([h[0] for h in history]),
                         gaps=torch.stack([h[1] for h in history]), local=torch.stack([h[2] for h in history]),
-                        added=added[order])
-    return alphas[order], order, info
+                        added=added)
+    return alphas, index, info
+
+
+def _pad(v: torch.Tensor, m: int) -> torch.Tensor:
+    """Repeat the last entry (the α = 1 node) up to length m."""
+    return torch.cat([v, v[-1:].expand(m - len(v))])
 
 
 # ---- the step advisor -----------------------------------------------------------------------------------------
@@ -117,7 +149,10 @@ class StepAdvice(SaveLoad):
     """Completeness gap against steps, per rule. ``steps[rule]`` (S,) the step counts tried (for "adaptive": the
     nodes after each refinement round); ``gaps[rule]`` (N, S) signed Σ attributions − (F(x) − F(x′));
     ``change`` (N,) F(x) − F(x′); ``needed[rule]`` the fewest steps tried with every |gap| ≤ tol·|change|;
-    ``stable[rule]`` the fewest from which every larger count tried stays within (None: not within max_steps)."""
+    ``stable[rule]`` the fewest from which every larger count tried stays within (None: not within max_steps).
+    The adaptive rule gives each input its own nodes, so for it ``steps`` are the mean nodes per input after
+    each round, ``needed`` = ``stable`` that mean at the end (None if some input missed ``tol``), and
+    ``nodes`` (N,) what each input used."""
 
     methods: list
     steps: dict
@@ -128,26 +163,35 @@ class StepAdvice(SaveLoad):
     tol: float
     output: str
     max_steps: int
+    nodes: torch.Tensor | None = None
 
     def table(self) -> list[tuple[str, str]]:
         rows = []
         for rule in self.methods:
             rel = (self.gaps[rule].abs() / self.change.abs().view(-1, 1)).amax(0)
+            if rule == "adaptive" and self.nodes is not None and len(self.nodes) > 1:
+                used = f"{int(self.nodes.min())}–{int(self.nodes.max())}"
+                head = f"needs {_n(self.needed[rule])} per input on average ({used})" if self.needed[rule] else \
+                    f"some inputs still miss at {self.max_steps} nodes ({used} used)"
+                rows.append((rule, f"{head}; worst gap at the end: {float(rel[-1]):.2%}"))
+                continue
             rows.append((rule, f"needs {_n(self.needed[rule])} (stable from {_n(self.stable[rule])}); "
-                               f"gap at {int(self.steps[rule][-1])} steps: {float(rel[-1]):.2%}"))
+                               f"gap at {_n(float(self.steps[rule][-1]))} steps: {float(rel[-1]):.2%}"))
         return rows
 
     def __repr__(self):
         lines = "".join(f"\n  {rule:<18} {text}" for rule, text in self.table())
-        return f"StepAdvice(tol={self.tol:.0%} of |F(x) − F(x′)|, output={self.output!r}){lines}"
+        return f"StepAdvice(tol={self.tol * 100:g}% of |F(x) − F(x′)|, output={self.output!r}){lines}"
 
     def _repr_html_(self):
-        return html_summary(f"Steps needed for a completeness gap within {self.tol:.0%} ({self.output})",
+        return html_summary(f"Steps needed for a completeness gap within {self.tol * 100:g}% ({self.output})",
                             self.table())
 
 
 def _n(v):
-    return "—" if v is None else str(v)
+    if v is None:
+        return "—"
+    return str(int(v)) if float(v).is_integer() else f"{float(v):.1f}"
 
 
 def _first_within(ok: torch.Tensor, steps: torch.Tensor):
@@ -178,13 +222,15 @@ def steps_needed(model, inputs, target=None, baseline=None, methods=METHODS + ("
     common = dict(baseline=baseline, output=output, layer=layer, batch_size=batch_size, record="none",
                   progress=False)
     out = {k: {} for k in ("steps", "gaps", "needed", "stable")}
-    change = None
+    change = nodes = None
     for rule in methods:
         if rule == "adaptive":
             res = integrated_gradients(model, inputs, target=target, method="adaptive", steps=max_steps, tol=tol,
                                        **common)
             info, target = res.refinement, res.target
-            counts = info.evaluations
+            per_input = info.evaluations.view(len(info.evaluations), res.samples, -1).sum(1)  # (R, N)
+            nodes = per_input[-1]
+            counts = per_input.double().mean(1)
             gaps = info.gaps.T.reshape(res.samples, len(res.delta), -1).mean(0).to(res.delta.dtype)
         else:
             counts = ladder[ladder >= MIN_STEPS[rule]]
@@ -199,6 +245,6 @@ def steps_needed(model, inputs, target=None, baseline=None, methods=METHODS + ("
         out["steps"][rule], out["gaps"][rule] = counts, gaps
         out["needed"][rule], out["stable"][rule] = _first_within(ok, counts)
         if rule == "adaptive":
-            out["needed"][rule] = out["stable"][rule] = int(counts[-1]) if bool(ok[-1]) else None
+            out["needed"][rule] = out["stable"][rule] = float(counts[-1]) if bool(ok[-1]) else None
     return StepAdvice(methods=list(methods), change=change, tol=float(tol), output=output, max_steps=int(max_steps),
-                      **out)
+                      nodes=nodes, **out)

@@ -53,21 +53,30 @@ def path_gradients(forward, start, end, alphas, target, output, batch_size=None)
     """∇F(γ(α_k)) for every node, in chunks: yields ``(k0, k1, scores (c, B), gradients (c, B, ...))``.
 
     The path points of ``batch_size // B`` nodes go through the model as one batch, α-major like captum.
-    In eval mode the rows are independent, so the gradient of Σ_rows F is every row's own gradient; it is
-    taken with ``torch.autograd.grad`` on a fresh leaf, so nothing is written to the model's ``.grad``.
     """
     rows, m = start.shape[0], alphas.shape[0]
     chunk = m if batch_size is None else max(1, batch_size // rows)
     for k0 in range(0, m, chunk):
         k1 = min(k0 + chunk, m)
-        points = path_points(start, end, alphas[k0:k1]).reshape(-1, *start.shape[1:]).requires_grad_()
-        scores = target_scores(forward(points), target.repeat(k1 - k0), output)
-        if not scores.requires_grad:
-            raise no_gradient_error()
-        (grads,) = torch.autograd.grad(scores.sum(), points, allow_unused=True)
-        if grads is None:
-            raise no_gradient_error()
-        yield k0, k1, scores.detach().view(k1 - k0, rows), grads.view(k1 - k0, *start.shape)
+        points = path_points(start, end, alphas[k0:k1]).reshape(-1, *start.shape[1:])
+        scores, grads = gradients_at(forward, points, target.repeat(k1 - k0), output)
+        yield k0, k1, scores.view(k1 - k0, rows), grads.view(k1 - k0, *start.shape)
+
+
+def gradients_at(forward, points, target, output):
+    """F and ∇F at a batch of path points, one per row: ``(scores (P,), gradients (P, ...))``.
+
+    In eval mode the rows are independent, so the gradient of Σ_rows F is every row's own gradient; it is
+    taken with ``torch.autograd.grad`` on a fresh leaf, so nothing is written to the model's ``.grad``.
+    """
+    points = points.detach().requires_grad_()
+    scores = target_scores(forward(points), target, output)
+    if not scores.requires_grad:
+        raise no_gradient_error()
+    (grads,) = torch.autograd.grad(scores.sum(), points, allow_unused=True)
+    if grads is None:
+        raise no_gradient_error()
+    return scores.detach(), grads
 
 
 def integral_approximation(gradients: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -85,12 +94,13 @@ def integrated_gradients(model, inputs, target=None, baseline=None, steps=50, me
     ``target``: None (the predicted class), an int, or an (N,) tensor. ``baseline``: None (zeros), a number, a
     tensor broadcastable to the inputs, or an :mod:`attrkit.baselines` object (k > 1 baselines per input: IG
     is averaged over them = expected gradients). ``method``: a rule of :mod:`attrkit.quadrature` with ``steps``
-    nodes, or "adaptive" (:func:`attrkit.adaptive.refine`: nodes placed until the completeness gap is within
-    ``tol``·|F(x) − F(x′)|, ``steps`` = the most nodes it may use). ``output``: "logit" or "probability".
-    ``batch_size``: at most this many path points per forward pass (memory then no longer grows with ``steps``
-    for ``record="none"``). ``record``: "full" (scores, gradients, running sums per step), "scores" (only the
-    per-step numbers) or "none". ``layer``: a submodule whose *output* the path runs in (embedding IG: inputs
-    may then be token ids; an integer ``baseline`` of the same shape, e.g. PAD ids, is embedded too).
+    nodes, or "adaptive" (:func:`attrkit.adaptive.refine`: each input's nodes placed until its completeness gap
+    is within ``tol``·|F(x) − F(x′)|, ``steps`` = the most nodes it may use per input). ``output``: "logit" or
+    "probability". ``batch_size``: at most this many path points per forward pass (memory then no longer grows
+    with ``steps`` for ``record="none"``). ``record``: "full" (scores, gradients, running sums per step),
+    "scores" (only the per-step numbers) or "none". ``layer``: a submodule whose *output* the path runs in
+    (embedding IG: inputs may then be token ids; an integer ``baseline`` of the same shape, e.g. PAD ids, is
+    embedded too).
     """
     check_model(model)
     check_output(output)
@@ -138,7 +148,7 @@ def integrated_gradients(model, inputs, target=None, baseline=None, steps=50, me
     return IGResult(attributions=attributions, delta=delta, score=score, baseline_score=baseline_score,
                     inputs=x.detach().clone(), baseline=(start.reshape(k, *x.shape)[0] if k == 1 else
                                                          start.reshape(k, *x.shape)).clone(),
-                    target=target, method=method, steps=int(alphas.shape[0]), output=output,
+                    target=target, method=method, steps=int(alphas.shape[-1]), output=output,
                     layer=_layer_name(model, layer), baseline_name=baseline_name, samples=k, trace=trace,
                     model_inputs=inputs.detach().clone() if layer is not None else None, refinement=info)
 
@@ -165,44 +175,50 @@ def _fixed(forward, start, end, alphas, weights, target, output, batch_size, rec
             if record == "full":
                 gradients[k0:k1] = g
             bar.update(k1 - k0)
-    return total, (scores, contributions, gradients)
+    return total, (scores, contributions, None if gradients is None else gradients.movedim(0, 1).contiguous())
 
 
 def _adaptive(forward, start, end, target, output, budget, tol, atol, batch_size, record, score_change, progress):
-    """The adaptive rule: :func:`attrkit.adaptive.refine` picks the nodes; it needs every gradient kept until
-    the grid is final, because refining an interval changes its end nodes' weights."""
+    """The adaptive rule: :func:`attrkit.adaptive.refine` picks every row's nodes; all gradients are kept until
+    the grids are final, because refining an interval changes its end nodes' weights."""
     rows = start.shape[0]
-    diff_flat = (end - start).reshape(rows, -1)
-    kept_scores, kept_grads = [], []
-    bar = progress_bar(budget, progress, "IG (adaptive)")
+    diff = end - start
+    diff_flat = diff.reshape(rows, -1)
+    kept = {"rows": [], "scores": [], "slopes": [], "grads": []}
+    bar = progress_bar(budget * rows, progress, "IG (adaptive)")
 
-    def evaluate(alphas):
-        s_all, g_all = [], []
-        for _, _, s, g in path_gradients(forward, start, end, alphas, target, output, batch_size):
-            s_all.append(s)
-            g_all.append(g)
-        s, g = torch.cat(s_all), torch.cat(g_all)
-        kept_scores.append(s)
-        kept_grads.append(g)
-        bar.update(len(alphas))
-        slopes = (g.reshape(len(alphas), rows, -1) * diff_flat).sum(-1)  # dF(γ(α))/dα = ∇F · (x − x′)
-        return s.T.double(), slopes.T.double()
+    def evaluate(who, alphas):
+        """F and dF/dα at the (row, α) pairs of one round, ``batch_size`` pairs per forward pass."""
+        chunk = len(who) if batch_size is None else batch_size
+        for i in range(0, len(who), chunk):
+            r = who[i:i + chunk]
+            points = start[r] + alphas[i:i + chunk].to(start.dtype).view(-1, *[1] * (start.dim() - 1)) * diff[r]
+            fwd = forward if not isinstance(forward, _LayerForward) else (lambda p: forward(p, rows=r))
+            s, g = gradients_at(fwd, points, target[r], output)
+            kept["rows"].append(r)
+            kept["scores"].append(s)
+            kept["slopes"].append((g.reshape(len(r), -1) * diff_flat[r]).sum(-1))  # dF(γ(α))/dα = ∇F · (x − x′)
+            kept["grads"].append(g)
+            bar.update(len(r))
+        n = len(who)
+        return torch.cat(kept["scores"])[-n:].double(), torch.cat(kept["slopes"])[-n:].double()
 
     with bar:
-        alphas, order, info = adaptive.refine(evaluate, score_change.double(), tol=tol, budget=budget,
+        alphas, index, info = adaptive.refine(evaluate, score_change.double(), tol=tol, budget=budget,
                                               atol=atol.double())
     if not info.converged:
         warnings.warn(f"adaptive IG stopped at its budget of {budget} nodes with the completeness gap above "
                       f"tol={tol} for some inputs; raise steps (the node budget) or tol", stacklevel=3)
-    grads = torch.cat(kept_grads)[order]
-    scores = torch.cat(kept_scores)[order]
-    weights = trapezoid_weights(alphas)
-    w = weights.to(grads.dtype)
-    total = integral_approximation(grads, w)
-    contributions = None if record == "none" else \
-        (w.view(-1, 1) * (grads.reshape(len(alphas), rows, -1) * diff_flat).sum(-1)).T
-    return alphas, weights, total, (None if record == "none" else scores.T, contributions,
-                                    grads if record == "full" else None), info
+    who, grads = torch.cat(kept["rows"]), torch.cat(kept["grads"])
+    weights = trapezoid_weights(alphas)  # (B, m); the padding repeats α = 1 and so gets weight 0
+    per_pair = torch.zeros(len(who), dtype=grads.dtype).index_add_(0, index.flatten(),
+                                                                    weights.flatten().to(grads.dtype))
+    total = torch.zeros_like(start).index_add_(0, who, per_pair.view(-1, *[1] * (grads.dim() - 1)) * grads)
+    if record == "none":
+        return alphas, weights, total, (None, None, None), info
+    contributions = weights.to(grads.dtype) * torch.cat(kept["slopes"])[index]
+    return alphas, weights, total, (torch.cat(kept["scores"])[index], contributions,
+                                    grads[index] if record == "full" else None), info
 
 
 def _trace(alphas, weights, diff, score_change, record, scores, contributions, gradients):
@@ -210,10 +226,9 @@ def _trace(alphas, weights, diff, score_change, record, scores, contributions, g
         return IGTrace(alphas=alphas, weights=weights)
     gaps = contributions.cumsum(1) - score_change.view(-1, 1)
     running = None
-    if gradients is not None:
-        w = weights.to(gradients.dtype).view(-1, *[1] * (gradients.dim() - 1))
-        running = (diff.unsqueeze(1) * (w * gradients).cumsum(0).movedim(0, 1))
-        gradients = gradients.movedim(0, 1).contiguous()
+    if gradients is not None:  # (B, m, ...)
+        w = weights.to(gradients.dtype).expand(gradients.shape[0], -1)
+        running = diff.unsqueeze(1) * (w.view(*w.shape, *[1] * (gradients.dim() - 2)) * gradients).cumsum(1)
     return IGTrace(alphas=alphas, weights=weights, scores=scores, contributions=contributions, gaps=gaps,
                    gradients=gradients, running=running)
 
@@ -337,9 +352,12 @@ class _LayerForward:
         logits = self._run(inputs, keep)
         return seen[0].detach(), logits
 
-    def __call__(self, points):
-        reps = points.shape[0] // self.inputs.shape[0]
-        repeated = self.inputs.repeat(reps, *[1] * (self.inputs.dim() - 1))
+    def __call__(self, points, rows=None):
+        """The logits with the layer's output replaced by ``points``: row i of ``points`` belongs to model input
+        ``rows[i] % N`` (default: the inputs repeated, path rows α-major as in :func:`path_gradients`)."""
+        if rows is None:
+            rows = torch.arange(points.shape[0])
+        repeated = self.inputs[rows.to(self.inputs.device) % self.inputs.shape[0]]
 
         def replace(out):
             if out.shape != points.shape:
@@ -362,8 +380,10 @@ def _layer_name(model, layer):
 class IGTrace(SaveLoad):
     """Everything along the path. Rows B = k·N (baseline sample j, example n: row j·N + n); m nodes in α order.
 
-    ``alphas``/``weights`` (m,): the rule. With record="scores" or "full": ``scores`` (B, m) F(γ(α_k));
-    ``contributions`` (B, m) = w_k ∇F(γ(α_k))·(x − x′), what node k adds to Σ attributions; ``gaps`` (B, m)
+    ``alphas``/``weights``: the rule, (m,) for the fixed rules; the adaptive rule gives each row its own grid,
+    (B, m), padded after a row's last node (α = 1) with zero-weight copies of it (:meth:`nodes` gives one
+    row's). With record="scores" or "full": ``scores`` (B, m) F(γ(α_k)); ``contributions`` (B, m) =
+    w_k ∇F(γ(α_k))·(x − x′), what node k adds to Σ attributions; ``gaps`` (B, m)
     the completeness gap after node k (the last column is ``delta``). With record="full" also ``gradients``
     (B, m, ...) ∇F(γ(α_k)) and ``running`` (B, m, ...) the attributions after node k.
     """
@@ -376,19 +396,30 @@ class IGTrace(SaveLoad):
     gradients: torch.Tensor | None = None
     running: torch.Tensor | None = None
 
+    def nodes(self, row: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """(α (m_row,), w (m_row,)) of one row without padding: the first m_row columns of the row's per-node
+        arrays (``scores``, ``gradients``, ...) belong to them. The same for every row under a fixed rule."""
+        if self.alphas.dim() == 1:
+            return self.alphas, self.weights
+        a = self.alphas[row]
+        m = len(a) - int((a == a[-1]).sum()) + 1
+        return a[:m], self.weights[row, :m]
+
     def __repr__(self):
         kept = [f for f in ("scores", "contributions", "gaps", "gradients", "running") if getattr(self, f) is not None]
-        return f"IGTrace(m={len(self.alphas)}, kept={kept})"
+        grid = "" if self.alphas.dim() == 1 else f", one grid per row: {self.alphas.shape[0]}"
+        return f"IGTrace(m={self.alphas.shape[-1]}{grid}, kept={kept})"
 
     def _repr_html_(self):
-        pick = torch.linspace(0, len(self.alphas) - 1, min(len(self.alphas), 12)).round().long().unique()
+        alphas, weights = self.nodes(0)
+        pick = torch.linspace(0, len(alphas) - 1, min(len(alphas), 12)).round().long().unique()
         rows = []
         for k in pick.tolist():
-            cells = [f"w = {float(self.weights[k]):.4g}"]
+            cells = [f"w = {float(weights[k]):.4g}"]
             if self.scores is not None:
                 cells += [f"F = {float(self.scores[0, k]):.4g}", f"gap after = {float(self.gaps[0, k]):+.4g}"]
-            rows.append((f"α = {float(self.alphas[k]):.4f}", ", ".join(cells)))
-        return html_summary(f"IG trace: {len(self.alphas)} nodes (input 0)", rows)
+            rows.append((f"α = {float(alphas[k]):.4f}", ", ".join(cells)))
+        return html_summary(f"IG trace: {len(alphas)} nodes (input 0)", rows)
 
 
 @dataclass(repr=False)
@@ -396,7 +427,8 @@ class IGResult(SaveLoad):
     """IG for N inputs. ``attributions`` has the shape of ``inputs`` (the path's end: the layer output for
     ``layer=``); ``delta`` (N,) = Σ attributions − (``score`` − ``baseline_score``), with ``score`` = F(x) and
     ``baseline_score`` = F(x′) (mean over the k baseline samples). ``baseline`` is (N, ...), or (k, N, ...) when
-    k > 1. ``steps`` is the number of nodes used; ``refinement`` holds the adaptive rule's history."""
+    k > 1. ``steps`` is the number of nodes used (adaptive rule: the most any row used; each row's are in
+    ``refinement.evaluations[-1]``); ``refinement`` holds the adaptive rule's history."""
 
     attributions: torch.Tensor
     delta: torch.Tensor
@@ -421,12 +453,16 @@ class IGResult(SaveLoad):
         return self.delta.abs() / (self.score - self.baseline_score).abs().clamp_min(torch.finfo(self.delta.dtype).tiny)
 
     def points(self, k: int) -> torch.Tensor:
-        """γ(α_k) for every row (B, ...), recomputed from the endpoints."""
-        return path_points(*self._ends(), self.trace.alphas[k].view(1))[0]
+        """γ(α_k) for every row (B, ...), recomputed from the endpoints (each row's own node k)."""
+        start, end = self._ends()
+        a = self.trace.alphas[..., k].to(start.dtype).reshape(-1, *[1] * (start.dim() - 1))
+        return start + a * (end - start)
 
     def path_points(self) -> torch.Tensor:
         """All path points (B, m, ...)."""
-        return path_points(*self._ends(), self.trace.alphas).movedim(0, 1)
+        start, end = self._ends()
+        a = self.trace.alphas.to(start.dtype).expand(start.shape[0], -1)
+        return start.unsqueeze(1) + a.view(*a.shape, *[1] * (start.dim() - 1)) * (end - start).unsqueeze(1)
 
     def per_token(self) -> torch.Tensor:
         """Attributions summed over the last dim, e.g. (N, L, D) embedding attributions → (N, L) per token."""
@@ -451,7 +487,8 @@ class IGResult(SaveLoad):
             rows.append(("path space", f"output of {self.layer}"))
         if self.trace.scores is not None:
             pick = torch.linspace(0, self.steps - 1, min(self.steps, 5)).round().long()
-            rows.append(("F along the path, input 0", ", ".join(f"α={self.trace.alphas[i]:.2f}: "
+            alphas = self.trace.nodes(0)[0]
+            rows.append(("F along the path, input 0", ", ".join(f"α={alphas[i]:.2f}: "
                                                                 f"{self.trace.scores[0, i]:.4g}" for i in pick)))
         first = self.per_token()[0] if self.layer is not None and self.attributions.dim() == 3 else self.attributions[0]
         return html_summary("Integrated Gradients", rows, [("attributions, input 0 (red +, blue −)", heatmap_png(first))])

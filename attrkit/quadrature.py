@@ -65,12 +65,13 @@ def quadrature(method: str, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
 def trapezoid_weights(alphas: torch.Tensor) -> torch.Tensor:
     """Composite trapezoid weights on any sorted grid from 0 to 1: node k gets half of each interval it touches.
 
-    Σ w = α_last − α_first = 1. Used for the uniform trapezoid and for the adaptive rule's non-uniform grid.
+    Σ w = α_last − α_first = 1. Used for the uniform trapezoid and for the adaptive rule's non-uniform grids
+    (one per row of a (B, m) ``alphas``; a repeated node spans no interval and gets weight 0).
     """
-    h = alphas[1:] - alphas[:-1]
+    h = alphas[..., 1:] - alphas[..., :-1]
     w = torch.zeros_like(alphas)
-    w[:-1] += h / 2
-    w[1:] += h / 2
+    w[..., :-1] += h / 2
+    w[..., 1:] += h / 2
     return w
 
 

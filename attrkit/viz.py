@@ -108,14 +108,16 @@ def plot_ig_trace(res, index: int = 0, *, sample: int = 0, figsize=None):
     # the trace's last gap is Σ contributions − (F(x) − F(x′_j))
     f_b = float(res.baseline_score[index]) if res.samples == 1 else \
         f_x - float(tr.contributions[row].sum() - tr.gaps[row, -1])
-    path_scores(tr.alphas, tr.scores[row], f_baseline=f_b, f_input=f_x, ax=axes[0, 0])
+    alphas = tr.nodes(row)[0]
+    m = len(alphas)
+    path_scores(alphas, tr.scores[row, :m], f_baseline=f_b, f_input=f_x, ax=axes[0, 0])
     if tr.gradients is not None:
-        path_gradient_norms(tr.alphas, tr.gradients[row], ax=axes[0, 1])
+        path_gradient_norms(alphas, tr.gradients[row, :m], ax=axes[0, 1])
     else:
         axes[0, 1].text(0.5, 0.5, "gradients not kept:\nrecord='full'", ha="center", va="center")
         axes[0, 1].set_axis_off()
-    running_sum(tr.alphas, tr.contributions[row].cumsum(0), f_x - f_b, ax=axes[1, 0],
-                title=f"running sum: gap {float(tr.gaps[row, -1]):+.3g} ({res.method}, {res.steps} nodes)")
+    running_sum(alphas, tr.contributions[row, :m].cumsum(0), f_x - f_b, ax=axes[1, 0],
+                title=f"running sum: gap {float(tr.gaps[row, -1]):+.3g} ({res.method}, {m} nodes)")
     heatmap(res.attributions[index], ax=axes[1, 1], title=f"attributions ({res.output} of class "
                                                          f"{int(res.target[index])})")
     fig.suptitle(f"IG, input {index}" + (f", baseline sample {sample}" if res.samples > 1 else ""))
@@ -126,8 +128,8 @@ def plot_ig_trace(res, index: int = 0, *, sample: int = 0, figsize=None):
 def plot_ig_path(res, index: int = 0, *, sample: int = 0, max_images: int = 8):
     """:func:`path_strip` of the points x′ + α_k(x − x′) IG evaluated, at the rule's own α_k."""
     base = res.baseline if res.samples == 1 else res.baseline[sample]
-    _ig_row(res, index, sample)
-    return path_strip(line_points(res.inputs[index], base[index], res.trace.alphas), res.trace.alphas,
+    alphas = res.trace.nodes(_ig_row(res, index, sample))[0]
+    return path_strip(line_points(res.inputs[index], base[index], alphas), alphas,
                       max_images=max_images, title=f"IG path of input {index} ({res.method}, {res.steps} nodes)")
 
 
@@ -138,7 +140,8 @@ def plot_steps_needed(advice, index: int | None = None, *, ax=None):
     rel, steps = {}, {}
     for rule in advice.methods:
         g = advice.gaps[rule].abs() / change.view(-1, 1)
-        label = f"{rule} (needs {advice.needed[rule] if advice.needed[rule] is not None else '—'})"
+        n = advice.needed[rule]
+        label = f"{rule} (needs {'—' if n is None else f'{n:g}'}" + (" per input)" if rule == "adaptive" else ")")
         rel[label] = g if index is None else g[index]
         steps[label] = advice.steps[rule]
     return completeness_vs_steps(steps, rel, total=1.0, tolerance=advice.tol, ax=ax,

@@ -145,7 +145,7 @@ def completeness_vs_steps(steps, gaps, *, total=None, tolerance: float = 0.05, a
     ax.set_xscale("log")
     ax.set_yscale("log")
     ticks = np.unique(np.concatenate([x for x, _ in curves.values()]))
-    ticks = ticks[ticks > 0]
+    ticks = ticks[(ticks > 0) & (ticks == np.round(ticks))]  # an average count (adaptive rule) gets no label
     ticks = ticks[:: -(-len(ticks) // 8)]  # at most 8 labels
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.xaxis.set_minor_formatter(NullFormatter())

@@ -160,9 +160,10 @@ class IGExplorer(Explorer):
         """Everything the panels need, as numpy, once per recomputation."""
         tr = res.trace
         self.result = res
-        self.alphas, self.weights = as_array(tr.alphas), as_array(tr.weights)
-        self.scores = as_array(tr.scores[0])
-        self.so_far = as_array(tr.contributions[0]).cumsum()
+        self.alphas, self.weights = (as_array(v) for v in tr.nodes(0))
+        m = len(self.alphas)  # the adaptive rule's other rows (baseline samples) may have used more nodes
+        self.scores = as_array(tr.scores[0, :m])
+        self.so_far = as_array(tr.contributions[0, :m]).cumsum()
         self.f_x, self.f_base = float(res.score[0]), float(res.baseline_score[0])
         self.change = self.f_x - self.f_base
         self._store_panels(res)

@@ -34,23 +34,47 @@ def rel_l1(a, b):
 
 # ---- a valid quadrature -----------------------------------------------------------------------------------
 
-def test_the_rule_is_a_composite_trapezoid_on_its_grid():
+def test_the_rule_is_a_composite_trapezoid_on_each_rows_grid():
     model, x = smooth_mlp(), torch.randn(3, 5, dtype=torch.float64)
     res = integrated_gradients(model, x, method="adaptive", steps=60, tol=1e-3)
-    a, w, tr = res.trace.alphas, res.trace.weights, res.trace
-    assert a[0] == 0 and a[-1] == 1 and (a.diff() > 0).all()
-    torch.testing.assert_close(w, trapezoid_weights(a))
-    assert math.isclose(float(w.sum()), 1.0)
-    diff = res.inputs - res.baseline
-    torch.testing.assert_close(res.attributions, diff * torch.einsum("m,bm...->b...", w, tr.gradients))
-    info = res.refinement
-    middle = int((a == 0.5).nonzero()[0])
-    assert info.converged and info.added[0] == info.added[middle] == info.added[-1] == 0
-    assert (info.evaluations.diff() > 0).all() and int(info.evaluations[-1]) == res.steps
+    tr, info, diff = res.trace, res.refinement, res.inputs - res.baseline
+    assert tr.alphas.shape == tr.weights.shape == tr.scores.shape == (3, res.steps)
+    assert info.converged and info.converged_rows.all()
+    for b in range(3):
+        a, w = tr.nodes(b)
+        m = len(a)
+        assert a[0] == 0 and a[-1] == 1 and (a.diff() > 0).all() and m == int(info.evaluations[-1, b])
+        torch.testing.assert_close(w, trapezoid_weights(a))
+        assert math.isclose(float(w.sum()), 1.0)
+        torch.testing.assert_close(res.attributions[b], diff[b] * torch.einsum("m,m...->...", w, tr.gradients[b, :m]))
+        # the padding: copies of the α = 1 node with weight 0, so the running sums and gaps stay put
+        assert (tr.alphas[b, m:] == 1).all() and (tr.weights[b, m:] == 0).all()
+        assert (tr.scores[b, m - 1:] == tr.scores[b, m - 1]).all() and (tr.gaps[b, m - 1:] == tr.gaps[b, -1]).all()
+        torch.testing.assert_close(tr.scores[b, m - 1], res.score[b])
+        middle = int((a == 0.5).nonzero()[0])
+        assert info.added[b, 0] == info.added[b, middle] == info.added[b, m - 1] == 0
+        assert (info.evaluations[:, b].diff() >= 0).all()
+    assert res.steps == int(info.evaluations[-1].max()) and info.total_evaluations == int(info.evaluations[-1].sum())
     change = res.score - res.baseline_score
     assert (res.delta.abs() <= 1e-3 * change.abs()).all()
     torch.testing.assert_close(info.gaps[-1], res.delta)  # its own bookkeeping is the real completeness gap
     assert (info.local[-1] <= CANCELLATION * 1e-3 * change.abs()).all()
+
+
+@pytest.mark.parametrize("batch_size", [None, 4])
+def test_each_row_refines_as_if_it_ran_alone(batch_size):
+    # the batch costs the sum of what its inputs need: an easy input is not refined because a hard one is
+    model, x = relu_cnn(), torch.rand(5, 1, 10, 10, dtype=torch.float64)
+    res = integrated_gradients(model, x, target=1, method="adaptive", steps=200, tol=1e-3, batch_size=batch_size)
+    alone = [integrated_gradients(model, x[b:b + 1], target=1, method="adaptive", steps=200, tol=1e-3)
+             for b in range(5)]
+    used = [r.steps for r in alone]
+    assert len(set(used)) > 1, used  # the inputs need different numbers of nodes: the test can tell
+    assert res.refinement.evaluations[-1].tolist() == used and res.refinement.total_evaluations == sum(used)
+    for b, r in enumerate(alone):
+        torch.testing.assert_close(res.trace.nodes(b)[0], r.trace.alphas[0], rtol=0, atol=0)
+        torch.testing.assert_close(res.attributions[b], r.attributions[0], rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(res.delta[b], r.delta[0], rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("kind", ["smooth", "relu"])
@@ -78,7 +102,7 @@ def test_nodes_gather_at_a_kink():
                                steps=100, tol=1e-3)
     assert res.refinement.converged
     assert res.attributions.item() == pytest.approx(1.0, abs=1e-3)
-    a = res.trace.alphas
+    a = res.trace.nodes(0)[0]
     assert ((a > 0.4) & (a <= 0.5)).sum() >= len(a) - 4  # all but the first nodes sit just left of the kink
 
 
@@ -91,8 +115,10 @@ def test_refine_needs_far_fewer_nodes_than_a_uniform_trapezoid_on_kinks():
     slope = lambda a: (c * (a[:, None] > t)).sum(1).double()
     change = F(torch.ones(1, dtype=torch.float64)) - F(torch.zeros(1, dtype=torch.float64))
     tol = 1e-4
-    alphas, order, info = refine(lambda a: (F(a).view(1, -1), slope(a).view(1, -1)), change, tol=tol, budget=500)
-    assert info.converged and torch.equal(alphas, alphas.sort().values)
+    alphas, index, info = refine(lambda rows, a: (F(a), slope(a)), change, tol=tol, budget=500)
+    alphas = alphas[0]
+    assert info.converged and torch.equal(alphas, alphas.sort().values) and sorted(index[0].tolist()) == list(
+        range(len(alphas)))
     assert abs(float((trapezoid_weights(alphas) * slope(alphas)).sum() - change)) <= tol * abs(float(change))
     uniform_needed = next(n for n in range(2, 5000) if abs(float(
         (trapezoid_weights(u := torch.linspace(0, 1, n, dtype=torch.float64)) * slope(u)).sum() - change))
@@ -158,6 +184,18 @@ def test_steps_needed_stable_differs_from_first_on_a_kink():
                           methods=("riemann_right",), tol=0.4)
     assert advice.gaps["riemann_right"][0].tolist() == pytest.approx([-1, -1 / 3, -0.5, -0.2])
     assert advice.needed["riemann_right"] == 3 and advice.stable["riemann_right"] == 5
+
+
+def test_steps_needed_counts_the_adaptive_rule_per_input_on_a_batch():
+    model, x = relu_cnn(), torch.rand(4, 1, 10, 10, dtype=torch.float64)
+    advice = steps_needed(model, x, target=1, methods=("gausslegendre", "adaptive"), tol=1e-3, max_steps=256)
+    alone = [integrated_gradients(model, x[b:b + 1], target=1, method="adaptive", steps=256, tol=1e-3).steps
+             for b in range(4)]
+    assert advice.nodes.tolist() == alone
+    assert advice.needed["adaptive"] == pytest.approx(sum(alone) / 4) == float(advice.steps["adaptive"][-1])
+    rel = advice.gaps["adaptive"][:, -1].abs() / advice.change.abs()
+    assert (rel <= 1e-3).all()
+    assert f"{min(alone)}–{max(alone)}" in repr(advice) and "per input on average" in repr(advice)
 
 
 def test_steps_needed_argument_errors():

@@ -196,6 +196,21 @@ def test_embedding_ig_per_token_sums_and_pad_baseline():
     torch.testing.assert_close(res.score, model(ids).gather(1, res.target[:, None])[:, 0].detach())
 
 
+def test_adaptive_embedding_ig_keeps_each_rows_tokens_with_its_own_grid():
+    # the adaptive rule evaluates (row, α) pairs from different inputs in one batch: the layer's other inputs
+    # (here the pad mask from the ids) must be those of each pair's own row
+    model = TinyTextCNN().double().eval()
+    ids = torch.tensor([[3, 5, 7, 2, 0, 0], [9, 1, 4, 4, 8, 6], [2, 2, 0, 0, 0, 0]])
+    res = integrated_gradients(model, ids, layer=model.embedding, method="adaptive", steps=100, tol=1e-4,
+                               baseline=torch.zeros_like(ids), batch_size=5)
+    alone = [integrated_gradients(model, ids[b:b + 1], layer=model.embedding, method="adaptive", steps=100,
+                                  tol=1e-4, baseline=torch.zeros_like(ids[b:b + 1])) for b in range(3)]
+    assert res.refinement.converged
+    for b, r in enumerate(alone):
+        torch.testing.assert_close(res.trace.nodes(b)[0], r.trace.alphas[0], rtol=0, atol=0)
+        torch.testing.assert_close(res.per_token()[b], r.per_token()[0], rtol=1e-10, atol=1e-12)
+
+
 def test_zoo_textcnn_per_token_attributions_sum_to_the_score_change():
     from attrkit import zoo
 
