@@ -73,13 +73,15 @@ class AdaptiveInfo(SaveLoad):
                 f"total={self.total_evaluations})")
 
 
-def _to_bisect(e: torch.Tensor, local_ok: bool, allowed: torch.Tensor, room: int) -> torch.Tensor:
-    """Which intervals of one failing row to bisect: its worst, as many as it takes for their misses to cover
-    the excess over what the row allows (at least one; only the worst one if only the total gap fails)."""
-    size, order = e.abs().sort(descending=True)
-    excess = size.sum() - CANCELLATION * allowed
-    count = 1 if local_ok else int(torch.searchsorted(size.cumsum(0), excess.clamp_min(0))) + 1
-    return order[:min(count, room)]
+def _to_bisect(e: torch.Tensor, local_ok: torch.Tensor, allowed: torch.Tensor, room: torch.Tensor):
+    """Each failing row's worst intervals: as many as it takes for their misses to cover its excess over
+    Σ|e_j| ≤ 3·allowed (only the worst one if just the total gap fails), at most ``room``. Returns a (B, m−1)
+    mask over the intervals sorted by |e_j|, largest first, and that sort order."""
+    size, order = e.abs().sort(dim=1, descending=True)
+    excess = (size.sum(1) - CANCELLATION * allowed).clamp_min(0)
+    count = torch.searchsorted(size.cumsum(1), excess.view(-1, 1)).squeeze(1) + 1
+    count = torch.where(local_ok, 1, count).minimum(room)
+    return torch.arange(e.shape[1]) < count.view(-1, 1), order
 
 
 def refine(evaluate, score_change: torch.Tensor, tol: float = 0.01, budget: int = 50, atol=0.0):
@@ -94,60 +96,52 @@ def refine(evaluate, score_change: torch.Tensor, tol: float = 0.01, budget: int 
     """
     rows = score_change.shape[0]
     allowed = (tol * score_change.abs() + atol).expand(rows)
-    first = torch.linspace(0, 1, INITIAL_NODES, dtype=torch.float64)
-    who, where = torch.arange(rows).repeat_interleave(INITIAL_NODES), first.repeat(rows)
-    s, d = evaluate(who, where)
-    # per row, in evaluation order: α, F, dF/dα, position among all evaluations, round added
-    grid = [dict(a=where[who == b], f=s[who == b], d=d[who == b], pos=torch.nonzero(who == b).flatten(),
-                 round=torch.zeros(INITIAL_NODES, dtype=torch.long)) for b in range(rows)]
-    done, history, seen = torch.zeros(rows, dtype=torch.bool), [], len(who)
+    # Every row's nodes, sorted by α, as (B, m) tensors: α, F, dF/dα, position in evaluation order, round
+    # added. Rows with fewer nodes are padded with copies of their α = 1 node: zero-width intervals, e_j = 0.
+    a = torch.linspace(0, 1, INITIAL_NODES, dtype=torch.float64).repeat(rows, 1)
+    f, d = (v.view(rows, -1) for v in evaluate(torch.arange(rows).repeat_interleave(INITIAL_NODES), a.flatten()))
+    grid = dict(a=a, f=f, d=d, pos=torch.arange(a.numel()).view(rows, -1),
+                round=torch.zeros_like(a, dtype=torch.long))
+    nodes, seen, history = torch.full((rows,), INITIAL_NODES), a.numel(), []
     while True:
-        gaps, local, picks = torch.zeros(rows, dtype=torch.float64), torch.zeros(rows, dtype=torch.float64), []
-        for b, g in enumerate(grid):
-            o = g["a"].argsort()
-            e = local_errors(g["a"][o], g["f"][o].view(1, -1), g["d"][o].view(1, -1))[0]
-            gaps[b], local[b] = e.sum(), e.abs().sum()
-            gap_ok, local_ok = bool(gaps[b].abs() <= allowed[b]), bool(local[b] <= CANCELLATION * allowed[b])
-            done[b] = gap_ok and local_ok
-            room = budget - len(o)
-            if not done[b] and room > 0:
-                j = _to_bisect(e, local_ok, allowed[b], room)
-                picks.append((b, (g["a"][o][j] + g["a"][o][j + 1]) / 2))
-        history.append(([len(g["a"]) for g in grid], gaps, local))
-        if not picks:
+        e = local_errors(grid["a"], grid["f"], grid["d"])
+        gap, local = e.sum(1), e.abs().sum(1)
+        local_ok = local <= CANCELLATION * allowed
+        ok = (gap.abs() <= allowed) & local_ok
+        history.append((nodes.clone(), gap, local))
+        todo = ~ok & (nodes < budget)
+        if not todo.any():
             break
-        who = torch.cat([torch.full((len(a),), b) for b, a in picks])
-        where = torch.cat([a for _, a in picks])
-        s, d = evaluate(who, where)
-        for b, _ in picks:
-            mine = who == b
-            g = grid[b]
-            g["a"], g["f"], g["d"] = torch.cat([g["a"], where[mine]]), torch.cat([g["f"], s[mine]]), \
-                torch.cat([g["d"], d[mine]])
-            g["pos"] = torch.cat([g["pos"], seen + torch.nonzero(mine).flatten()])
-            g["round"] = torch.cat([g["round"], torch.full((int(mine.sum()),), len(history), dtype=torch.long)])
-        seen += len(who)
-    m = max(len(g["a"]) for g in grid)
-    alphas, index, added = (torch.stack([_pad(g[k][g["a"].argsort()], m) for g in grid])
-                            for k in ("a", "pos", "round"))
-    info = AdaptiveInfo(tol=float(tol), converged=bool(done.all()), converged_rows=done.clone(),
-                        evaluations=torch.tensor([h[0] for h in history]),
-                        gaps=torch.stack([h[1] for h in history]), local=torch.stack([h[2] for h in history]),
-                        added=added)
-    return alphas, index, info
-
-
-def _pad(v: torch.Tensor, m: int) -> torch.Tensor:
-    """Repeat the last entry (the α = 1 node) up to length m."""
-    return torch.cat([v, v[-1:].expand(m - len(v))])
+        chosen, order = _to_bisect(e, local_ok, allowed, budget - nodes)
+        chosen &= todo.view(-1, 1)
+        who, rank = torch.nonzero(chosen, as_tuple=True)  # row by row
+        j = order[who, rank]
+        a = grid["a"]
+        new = (a[who, j] + a[who, j + 1]) / 2  # the midpoint of [α_j, α_{j+1}]
+        s, slope = evaluate(who, new)
+        fresh = dict(a=new, f=s, d=slope, pos=seen + torch.arange(len(who)),
+                     round=torch.full((len(who),), len(history)))
+        # lay each row's new nodes out in its own row of a (B, k) block (padding: its α = 1 node), append, re-sort
+        count = chosen.sum(1)
+        k = torch.arange(int(count.max()))
+        take = ((count.cumsum(0) - count).view(-1, 1) + k).clamp_max(len(who) - 1)
+        real = k < count.view(-1, 1)
+        grid = {name: torch.cat([v, torch.where(real, fresh[name][take], v[:, -1:])], 1)
+                for name, v in grid.items()}
+        nodes, seen = nodes + count, seen + len(who)
+        o = grid["a"].sort(dim=1, stable=True).indices[:, :int(nodes.max())]
+        grid = {name: v.gather(1, o) for name, v in grid.items()}
+    info = AdaptiveInfo(tol=float(tol), converged=bool(ok.all()), converged_rows=ok,
+                        evaluations=torch.stack([h[0] for h in history]), gaps=torch.stack([h[1] for h in history]), local=torch.stack([h[2] for h in history]),
+                        added=grid["round"])
+    return grid["a"], grid["pos"], info
 
 
 # ---- the step advisor -----------------------------------------------------------------------------------------
 
 @dataclass(repr=False)
 class StepAdvice(SaveLoad):
-    """Completeness gap against steps, per rule. ``steps[rule]`` (S,) the step counts tried (for "adaptive": the
-    nodes after each refinement round); ``gaps[rule]`` (N, S) signed Σ attributions − (F(x) − F(x′));
+    """Completeness gap against steps, per rule. ``steps[rule]`` (S,) the step counts tried; ``gaps[rule]`` (N, S) signed Σ attributions − (F(x) − F(x′));
     ``change`` (N,) F(x) − F(x′); ``needed[rule]`` the fewest steps tried with every |gap| ≤ tol·|change|;
     ``stable[rule]`` the fewest from which every larger count tried stays within (None: not within max_steps).
     The adaptive rule gives each input its own nodes, so for it ``steps`` are the mean nodes per input after

@@ -126,6 +126,36 @@ def test_refine_needs_far_fewer_nodes_than_a_uniform_trapezoid_on_kinks():
     assert len(alphas) * 4 < uniform_needed, (len(alphas), uniform_needed)
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_refine_on_a_batch_gives_every_row_the_grid_it_gets_alone(seed):
+    # rows with kinks at random places need different numbers of nodes per round; the batched bookkeeping
+    # (padding, re-sorting, evaluation positions) must not let rows see each other
+    g = torch.Generator().manual_seed(seed)
+    rows = 6
+    t = torch.rand(rows, 4, generator=g, dtype=torch.float64)
+    c = torch.randn(rows, 4, generator=g, dtype=torch.float64)
+    F = lambda r, a: (c[r] * torch.relu(a[:, None] - t[r])).sum(1)
+    slope = lambda r, a: (c[r] * (a[:, None] > t[r])).sum(1).double()
+    calls = []
+
+    def evaluate(r, a):
+        calls.append(len(r))
+        return F(r, a), slope(r, a)
+
+    every = torch.arange(rows)
+    change = F(every, torch.ones(rows, dtype=torch.float64)) - F(every, torch.zeros(rows, dtype=torch.float64))
+    alphas, index, info = refine(evaluate, change, tol=1e-3, budget=40)
+    assert sum(calls) == info.total_evaluations and sorted(index.unique().tolist()) == list(range(sum(calls)))
+    for b in range(rows):
+        alone, _, one = refine(lambda r, a: (F(torch.full_like(r, b), a), slope(torch.full_like(r, b), a)),
+                               change[b:b + 1], tol=1e-3, budget=40)
+        m = int(info.evaluations[-1, b])
+        assert m == int(one.evaluations[-1, 0]) and bool(info.converged_rows[b]) == one.converged
+        assert torch.equal(alphas[b, :m], alone[0]) and (alphas[b, m:] == 1).all()
+        torch.testing.assert_close(info.gaps[:len(one.gaps), b], one.gaps[:, 0], rtol=1e-12, atol=1e-15)
+    assert len(set(info.evaluations[-1].tolist())) > 1  # the rows did need different numbers of nodes
+
+
 def test_local_errors_are_exact_for_a_quadratic():
     # F = α³ has slope 3α²; on [a, b] the trapezoid of the slope misses by (b − a)³/2 exactly
     a = torch.tensor([0.0, 0.2, 0.7, 1.0], dtype=torch.float64)
