@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import random
 import statistics
 import time
 from pathlib import Path
@@ -22,6 +23,16 @@ def interleaved(fns: dict, repeats: int = 5, warmup: int = 1, sync=lambda: None,
             if r >= warmup:
                 times[name].append(clock() - t)
     return {name: {"median": statistics.median(ts), "times": ts} for name, ts in times.items()}
+
+
+def paired_ratio(a: list, b: list, level: float = 0.9, draws: int = 2000) -> tuple[float, float, float]:
+    """The median of the per-round ratios a_r / b_r (rounds ran back to back, so slow phases of a shared machine
+    cancel) and a bootstrap interval for it at ``level`` (rounds resampled, fixed seed)."""
+    ratios = [p / q for p, q in zip(a, b)]
+    rng = random.Random(0)
+    meds = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(draws))
+    tail = int((1 - level) / 2 * draws)
+    return statistics.median(ratios), meds[tail], meds[-1 - tail]
 
 
 def table(rows: list[dict], columns: list[str]) -> str:

@@ -8,8 +8,11 @@ Measured (goals from the issue in brackets):
 - time: ``attrkit`` (record="none", and "full") against ``bare`` (a batched forward + backward over exactly the
   same chunks of path points, weighted sum, nothing else; the caller's weights keep requires_grad) and against
   captum's IntegratedGradients at equal steps, rule (Gauss–Legendre) and batch size [ig/bare ≤ 1.05,
-  ig/captum ≤ 1.0]. attrkit also computes F(x) and F(x′) (two forward passes) for the delta; bare and captum
-  do not.
+  ig/captum ≤ 1.0]. attrkit also computes F(x) and F(x′) (one forward pass of the 2N rows [x; x′], which also
+  checks the model before the path starts) for the delta every result carries; bare does not, captum only
+  when asked (``return_convergence_delta=True``: the captum_delta column, the like-for-like comparison).
+  Ratios: of medians, of minima, and paired (the median of each round's own ratio) with a 90 % bootstrap
+  interval over the rounds.
 - evaluations: path points with a gradient that the adaptive rule needs to bring the completeness gap within 1 %,
   per input (MNIST test images, logit and probability), against Gauss–Legendre: ``first`` = the smallest n whose
   gap is within 1 % (an oracle: it needs the whole scan), ``stable`` = the n from which every larger n (≤ the
@@ -42,7 +45,7 @@ from torch import nn
 
 from attrkit.ig import integrated_gradients
 from attrkit.quadrature import quadrature
-from bench._util import interleaved, table, write_json
+from bench._util import interleaved, paired_ratio, table, write_json
 
 
 # ---- models ----------------------------------------------------------------------------------------------
@@ -105,8 +108,12 @@ def time_row(name, model, x, steps, batch_size, repeats, warmup, sync, clock):
     t = interleaved(fns, repeats=repeats, warmup=warmup, sync=sync, clock=clock)
     med = {k: v["median"] for k, v in t.items()}
     low = {k: min(v["times"]) for k, v in t.items()}  # the least disturbed repeat, on a shared machine
-    # each round ran every contender back to back: the median of the rounds' own ratios shrugs off slow phases
-    paired = lambda a, b: statistics.median(p / q for p, q in zip(t[a]["times"], t[b]["times"]))
+    # each round ran every contender back to back: the median of the rounds' own ratios shrugs off slow phases;
+    # the bootstrap interval says how far this machine lets one trust it
+    pairs = {f"{a}/{b}": paired_ratio(t[a]["times"], t[b]["times"]) for a, b in
+             (("attrkit", "bare"), ("attrkit", "captum"), ("attrkit", "captum_delta"), ("captum_delta", "captum"))}
+    paired = lambda a, b: pairs[f"{a}/{b}"][0]
+    interval = lambda a, b: "{:.3f}–{:.3f}".format(*pairs[f"{a}/{b}"][1:])
     return {"model": name, "N": len(x), "steps": steps, "batch_size": batch_size,
             **{f"{k}_s": v for k, v in med.items()},
             "ig/bare": med["attrkit"] / med["bare"], "ig/captum": med["attrkit"] / med["captum"],
@@ -114,6 +121,9 @@ def time_row(name, model, x, steps, batch_size, repeats, warmup, sync, clock):
             "ig/bare (min)": low["attrkit"] / low["bare"], "ig/captum (min)": low["attrkit"] / low["captum"],
             "ig/bare (paired)": paired("attrkit", "bare"), "ig/captum (paired)": paired("attrkit", "captum"),
             "ig/captum+delta (paired)": paired("attrkit", "captum_delta"),
+            "ig/bare 90%": interval("attrkit", "bare"), "ig/captum 90%": interval("attrkit", "captum"),
+            "ig/captum+delta 90%": interval("attrkit", "captum_delta"),
+            "captum+delta/captum (paired)": paired("captum_delta", "captum"),
             "times": {k: v["times"] for k, v in t.items()}}
 
 
@@ -286,7 +296,7 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     dev = a.device
     sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
-    repeats = a.repeats or (2 if a.quick else 5)
+    repeats = a.repeats or (2 if a.quick else 10)
     mnist, mnist_x, mnist_name = mnist_model()
     mnist, mnist_x = mnist.to(dev), mnist_x.to(dev)
     res = resnet18().to(dev)
@@ -307,8 +317,9 @@ def main(argv=None):
     print(table(rows, ["model", "N", "steps", "batch_size", "attrkit_s", "bare_s", "captum_s", "captum_delta_s",
                        "attrkit_full_s"]))
     print(table(rows, ["model", "steps", "batch_size", "ig/bare", "ig/captum", "ig/captum+delta", "full/bare",
-                       "ig/bare (min)", "ig/captum (min)", "ig/bare (paired)", "ig/captum (paired)",
-                       "ig/captum+delta (paired)"]))
+                       "ig/bare (min)", "ig/captum (min)"]))
+    print(table(rows, ["model", "ig/bare (paired)", "ig/bare 90%", "ig/captum (paired)", "ig/captum 90%",
+                       "ig/captum+delta (paired)", "ig/captum+delta 90%", "captum+delta/captum (paired)"]))
 
     n_inputs, gl_max = (4, 32) if a.quick else (30, 96)
     ev, detail = evaluation_rows(mnist, mnist_x[:n_inputs], 0.01, gl_max, 256)
