@@ -39,7 +39,7 @@ RECORDS = ("full", "scores", "none")
 
 def path_points(start: torch.Tensor, end: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
     """γ(α_k) = x′ + α_k (x − x′) for every α: shape (m, *start.shape)."""
-    a = alphas.to(start.dtype).view(-1, *[1] * start.dim())
+    a = alphas.to(start).view(-1, *[1] * start.dim())
     return start + a * (end - start)
 
 
@@ -81,7 +81,7 @@ def gradients_at(forward, points, target, output):
 
 def integral_approximation(gradients: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """Σ_k w_k ∇F(γ(α_k)) for gradients (m, B, ...) → (B, ...): the Riemann sum of Eq. 3 without (x − x′)."""
-    return torch.tensordot(weights.to(gradients.dtype), gradients, dims=1)
+    return torch.tensordot(weights.to(gradients), gradients, dims=1)
 
 
 # ---- the public function -------------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def _fixed(forward, start, end, alphas, weights, target, output, batch_size, rec
         gradients = start.new_empty(m, *start.shape)
     with progress_bar(m, progress, "IG") as bar:
         for k0, k1, s, g in path_gradients(forward, start, end, alphas, target, output, batch_size):
-            w = weights[k0:k1].to(g.dtype)
+            w = weights[k0:k1].to(g)
             total += integral_approximation(g, w)
             if record != "none":
                 scores[:, k0:k1] = s.T
@@ -191,8 +191,8 @@ def _adaptive(forward, start, end, target, output, budget, tol, atol, batch_size
         """F and dF/dα at the (row, α) pairs of one round, ``batch_size`` pairs per forward pass."""
         chunk = len(who) if batch_size is None else batch_size
         for i in range(0, len(who), chunk):
-            r = who[i:i + chunk]
-            points = start[r] + alphas[i:i + chunk].to(start.dtype).view(-1, *[1] * (start.dim() - 1)) * diff[r]
+            r = who[i:i + chunk].to(start.device)
+            points = start[r] + alphas[i:i + chunk].to(start).view(-1, *[1] * (start.dim() - 1)) * diff[r]
             fwd = forward if not isinstance(forward, _LayerForward) else (lambda p: forward(p, rows=r))
             s, g = gradients_at(fwd, points, target[r], output)
             kept["rows"].append(r)
@@ -200,8 +200,8 @@ def _adaptive(forward, start, end, target, output, budget, tol, atol, batch_size
             kept["slopes"].append((g.reshape(len(r), -1) * diff_flat[r]).sum(-1))  # dF(γ(α))/dα = ∇F · (x − x′)
             kept["grads"].append(g)
             bar.update(len(r))
-        n = len(who)
-        return torch.cat(kept["scores"])[-n:].double(), torch.cat(kept["slopes"])[-n:].double()
+        n = len(who)  # the rule's bookkeeping is a few numbers per node: it runs on the CPU
+        return torch.cat(kept["scores"])[-n:].double().cpu(), torch.cat(kept["slopes"])[-n:].double().cpu()
 
     with bar:
         alphas, index, info = adaptive.refine(evaluate, score_change.double(), tol=tol, budget=budget,
@@ -211,12 +211,12 @@ def _adaptive(forward, start, end, target, output, budget, tol, atol, batch_size
                       f"tol={tol} for some inputs; raise steps (the node budget) or tol", stacklevel=3)
     who, grads = torch.cat(kept["rows"]), torch.cat(kept["grads"])
     weights = trapezoid_weights(alphas)  # (B, m); the padding repeats α = 1 and so gets weight 0
-    per_pair = torch.zeros(len(who), dtype=grads.dtype).index_add_(0, index.flatten(),
-                                                                    weights.flatten().to(grads.dtype))
+    w, index = weights.to(grads), index.to(grads.device)
+    per_pair = grads.new_zeros(len(who)).index_add_(0, index.flatten(), w.flatten())
     total = torch.zeros_like(start).index_add_(0, who, per_pair.view(-1, *[1] * (grads.dim() - 1)) * grads)
     if record == "none":
         return alphas, weights, total, (None, None, None), info
-    contributions = weights.to(grads.dtype) * torch.cat(kept["slopes"])[index]
+    contributions = w * torch.cat(kept["slopes"])[index]
     return alphas, weights, total, (torch.cat(kept["scores"])[index], contributions,
                                     grads[index] if record == "full" else None), info
 
@@ -227,7 +227,7 @@ def _trace(alphas, weights, diff, score_change, record, scores, contributions, g
     gaps = contributions.cumsum(1) - score_change.view(-1, 1)
     running = None
     if gradients is not None:  # (B, m, ...)
-        w = weights.to(gradients.dtype).expand(gradients.shape[0], -1)
+        w = weights.to(gradients).expand(gradients.shape[0], -1)
         running = diff.unsqueeze(1) * (w.view(*w.shape, *[1] * (gradients.dim() - 2)) * gradients).cumsum(1)
     return IGTrace(alphas=alphas, weights=weights, scores=scores, contributions=contributions, gaps=gaps,
                    gradients=gradients, running=running)
@@ -455,13 +455,13 @@ class IGResult(SaveLoad):
     def points(self, k: int) -> torch.Tensor:
         """γ(α_k) for every row (B, ...), recomputed from the endpoints (each row's own node k)."""
         start, end = self._ends()
-        a = self.trace.alphas[..., k].to(start.dtype).reshape(-1, *[1] * (start.dim() - 1))
+        a = self.trace.alphas[..., k].to(start).reshape(-1, *[1] * (start.dim() - 1))
         return start + a * (end - start)
 
     def path_points(self) -> torch.Tensor:
         """All path points (B, m, ...)."""
         start, end = self._ends()
-        a = self.trace.alphas.to(start.dtype).expand(start.shape[0], -1)
+        a = self.trace.alphas.to(start).expand(start.shape[0], -1)
         return start.unsqueeze(1) + a.view(*a.shape, *[1] * (start.dim() - 1)) * (end - start).unsqueeze(1)
 
     def per_token(self) -> torch.Tensor:

@@ -164,7 +164,12 @@ class IGExplorer(Explorer):
         m = len(self.alphas)  # the adaptive rule's other rows (baseline samples) may have used more nodes
         self.scores = as_array(tr.scores[0, :m])
         self.so_far = as_array(tr.contributions[0, :m]).cumsum()
-        self.f_x, self.f_base = float(res.score[0]), float(res.baseline_score[0])
+        self.f_x = float(res.score[0])
+        # the panels follow trace row 0, i.e. baseline sample 0; with k > 1 samples res.baseline_score is their
+        # mean, so take that row's own F(x′): its last gap is Σ contributions − (F(x) − F(x′_0))
+        self.f_base = float(res.baseline_score[0]) if res.samples == 1 else \
+            self.f_x - float(tr.contributions[0].sum() - tr.gaps[0, -1])
+        self.gap = float(res.delta[0]) if res.samples == 1 else float(tr.gaps[0, -1])
         self.change = self.f_x - self.f_base
         self._store_panels(res)
 
@@ -209,7 +214,8 @@ class IGExplorer(Explorer):
             f"α = {a:.3f} · node {k + 1} of {len(self.alphas)} (weight {self.weights[k]:.3g}) · "
             f"F(γ(α)) = {self.scores[k]:.4g}<br>"
             f"<b>Σ so far = {s:.4g}</b> of F(x) − F(x′) = {self.change:.4g}{share} · "
-            f"gap at the end (delta) = {float(self.result.delta[0]):+.3g}")
+            f"gap at the end (delta) = {self.gap:+.3g}"
+            + (" (baseline sample 0)" if self.result.samples > 1 else ""))
 
 
 class SumCurves:

@@ -9,7 +9,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from attrkit import toys, zoo  # noqa: E402
+from attrkit import baselines as B, toys, zoo  # noqa: E402
 from attrkit.widgets import (AGIExplorer, BaselinePlayground, Bumps, IGExplorer, MethodComparison,  # noqa: E402
                              PathExplorer2D, TextIGExplorer)
 from attrkit.widgets_panels import one_input  # noqa: E402
@@ -90,6 +90,20 @@ def test_ig_adaptive_rule_and_errors_stay_inside_the_widget(mnist, digit):
     ex.baseline.value = "wrong shape"  # IG raises; the explorer shows it and keeps the last result
     assert "does not broadcast" in ex.error.value and ex.result is good
     assert ex.progress.layout.visibility == "hidden"
+
+
+def test_ig_explorer_with_several_baseline_samples_follows_sample_0(mnist, digit):
+    # expected gradients: the panels show trace row 0 (baseline sample 0), so its sums must close on that
+    # sample's own F(x′), not on the mean over samples; the adaptive rule may give the samples different grids
+    ex = IGExplorer(mnist.model, digit, steps=64, rule="adaptive",
+                    baselines={"noise × 3": B.UniformNoise(samples=3, seed=0)})
+    res = ex.result
+    assert res.samples == 3 and res.trace.alphas.shape[0] == 3
+    own = float(res.trace.scores[0, 0])  # F at α = 0: the sample's own baseline
+    assert ex.f_base == pytest.approx(own, rel=1e-5) and ex.f_base != pytest.approx(float(res.baseline_score[0]))
+    ex.alpha.index = len(ex.alpha.options) - 1
+    assert ex.so_far[-1] - ex.change == pytest.approx(float(res.trace.gaps[0, -1]), abs=1e-5)
+    assert len(ex.alpha.options) == len(res.trace.nodes(0)[0]) and "baseline sample 0" in ex.readout.value
 
 
 def test_ig_explorer_on_other_models():
