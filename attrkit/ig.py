@@ -120,7 +120,8 @@ def integrated_gradients(model, inputs, target=None, baseline=None, steps=50, me
             # only input gradients are needed; frozen weights also tell us at once whether the input reaches F
             if p.is_leaf:
                 p.requires_grad_(False)
-        forward = model if layer is None else _LayerForward(model, layer, inputs)
+        # forward(points, rows): row i of points belongs to input rows[i] % N (only a layer's forward needs it)
+        forward = (lambda points, rows=None: model(points)) if layer is None else _LayerForward(model, layer, inputs)
         x, start, baseline_name, target, score, start_score = _endpoints(model, forward, inputs, baseline, target,
                                                                          output, layer)
         k = start.shape[0] // n
@@ -190,18 +191,18 @@ def _adaptive(forward, start, end, target, output, budget, tol, atol, batch_size
     def evaluate(who, alphas):
         """F and dF/dα at the (row, α) pairs of one round, ``batch_size`` pairs per forward pass."""
         chunk = len(who) if batch_size is None else batch_size
+        first = len(kept["scores"])
         for i in range(0, len(who), chunk):
             r = who[i:i + chunk].to(start.device)
             points = start[r] + alphas[i:i + chunk].to(start).view(-1, *[1] * (start.dim() - 1)) * diff[r]
-            fwd = forward if not isinstance(forward, _LayerForward) else (lambda p: forward(p, rows=r))
-            s, g = gradients_at(fwd, points, target[r], output)
+            s, g = gradients_at(lambda p: forward(p, rows=r), points, target[r], output)
             kept["rows"].append(r)
             kept["scores"].append(s)
             kept["slopes"].append((g.reshape(len(r), -1) * diff_flat[r]).sum(-1))  # dF(γ(α))/dα = ∇F · (x − x′)
             kept["grads"].append(g)
             bar.update(len(r))
-        n = len(who)  # the rule's bookkeeping is a few numbers per node: it runs on the CPU
-        return torch.cat(kept["scores"])[-n:].double().cpu(), torch.cat(kept["slopes"])[-n:].double().cpu()
+        # the rule's bookkeeping is a few numbers per node: it runs on the CPU
+        return (torch.cat(kept[k][first:]).double().cpu() for k in ("scores", "slopes"))
 
     with bar:
         alphas, index, info = adaptive.refine(evaluate, score_change.double(), tol=tol, budget=budget,
@@ -463,6 +464,14 @@ class IGResult(SaveLoad):
         start, end = self._ends()
         a = self.trace.alphas.to(start).expand(start.shape[0], -1)
         return start.unsqueeze(1) + a.view(*a.shape, *[1] * (start.dim() - 1)) * (end - start).unsqueeze(1)
+
+    def baseline_score_of(self, row: int) -> float:
+        """F(x′) of trace row ``row`` (= j·N + n). With k > 1 baseline samples ``baseline_score`` is their mean;
+        each trace row closes on its own sample: its last gap is Σ contributions − (F(x) − F(x′_j))."""
+        if self.samples == 1:
+            return float(self.baseline_score[row])
+        tr = self.trace
+        return float(self.score[row % len(self.score)]) - float(tr.contributions[row].sum() - tr.gaps[row, -1])
 
     def per_token(self) -> torch.Tensor:
         """Attributions summed over the last dim, e.g. (N, L, D) embedding attributions → (N, L) per token."""

@@ -104,10 +104,7 @@ def plot_ig_trace(res, index: int = 0, *, sample: int = 0, figsize=None):
     row = _ig_row(res, index, sample)
     fig, axes = plt.subplots(2, 2, figsize=figsize or (10, 7), layout="constrained")
     f_x = float(res.score[index])
-    # F(x′) of this row; with k baseline samples res.baseline_score is their mean, so take the row's own:
-    # the trace's last gap is Σ contributions − (F(x) − F(x′_j))
-    f_b = float(res.baseline_score[index]) if res.samples == 1 else \
-        f_x - float(tr.contributions[row].sum() - tr.gaps[row, -1])
+    f_b = res.baseline_score_of(row)  # this row's own sample (baseline_score is the mean over samples)
     alphas = tr.nodes(row)[0]
     m = len(alphas)
     path_scores(alphas, tr.scores[row, :m], f_baseline=f_b, f_input=f_x, ax=axes[0, 0])

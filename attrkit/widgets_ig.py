@@ -165,10 +165,7 @@ class IGExplorer(Explorer):
         self.scores = as_array(tr.scores[0, :m])
         self.so_far = as_array(tr.contributions[0, :m]).cumsum()
         self.f_x = float(res.score[0])
-        # the panels follow trace row 0, i.e. baseline sample 0; with k > 1 samples res.baseline_score is their
-        # mean, so take that row's own F(x′): its last gap is Σ contributions − (F(x) − F(x′_0))
-        self.f_base = float(res.baseline_score[0]) if res.samples == 1 else \
-            self.f_x - float(tr.contributions[0].sum() - tr.gaps[0, -1])
+        self.f_base = res.baseline_score_of(0)  # the panels follow trace row 0: baseline sample 0
         self.gap = float(res.delta[0]) if res.samples == 1 else float(tr.gaps[0, -1])
         self.change = self.f_x - self.f_base
         self._store_panels(res)

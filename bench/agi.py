@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from attrkit.agi import agi
+from bench._util import paired_ratio
 
 EPSILON = 0.05
 
@@ -201,8 +202,8 @@ def run_case(model_name, mode, k, steps, repeats, device, methods, n_images=1):
     med = med_cpu if device.type == "cpu" else med_wall            # what the ratios are taken on
     ratio = lambda d: {f"agi/{m}": d["agi"] / d[m] for m in d if m != "agi"}
     clock = cpu if device.type == "cpu" else wall                  # each round ran every method back to back:
-    paired = {f"agi/{m}": statistics.median(a / b for a, b in zip(clock["agi"], clock[m]))  # its ratio is
-              for m in clock if m != "agi"}                        # robust to a busy machine's drift
+    paired = {f"agi/{m}": paired_ratio(clock["agi"], clock[m])[0]  # its ratio is robust to a busy machine's drift
+              for m in clock if m != "agi"}
     return dict(model=model_name, mode=mode, classes=k, steps=steps, images=len(x), device=str(device),
                 trajectories=int((res.classes >= 0).sum()), reached=int(res.reached.sum()),
                 mean_steps_taken=float(res.steps_taken[res.classes >= 0].float().mean()),
