@@ -5,15 +5,35 @@
     alphas, weights = attrkit.quadrature("gausslegendre", 32)
     advice = attrkit.steps_needed(model, x)
 
-Plots live in :mod:`attrkit.viz` and explorers in :mod:`attrkit.widgets` (imported on demand, so the core
-needs neither matplotlib nor ipywidgets at import time); shipped data and models in :mod:`attrkit.zoo`.
+The folders draw the layers, each importing only those below it (tests/test_layering.py checks):
+
+    common/     checks, progress bars, saving and showing results        (imports nothing of attrkit)
+    ig/  agi/   the two methods                                          (common)
+    zoo/        shipped datasets and models, ImageNet models and photos  (common)
+    lab/        axioms and toys, other methods, metrics, sanity, explain (common, ig, agi)
+    viz/        plots, matplotlib                                        (common)
+    widgets/    explorers, ipywidgets                                    (everything above)
+
+Plots and explorers are imported on demand (``from attrkit import viz``), so the core needs neither
+matplotlib nor ipywidgets.
 """
-from . import baselines, exercise, zoo
-from .adaptive import steps_needed
+import sys
+
 from .agi import agi
-from .ig import integrated_gradients
-from .quadrature import quadrature
-from .results import load
+from .common.saving import load
+from .ig import baselines, integrated_gradients, quadrature, steps_needed
+from .lab import axioms, exercise, explain, methods, metrics, sanity, toys
+from .zoo import imagenet
+
+from . import zoo  # noqa: E402  (after .zoo.imagenet so that attrkit.zoo is the package)
+
+# Modules that lived at the top level before the sub-packages: `from attrkit.metrics import ...` keeps working.
+for _name, _module in {"baselines": baselines, "axioms": axioms, "exercise": exercise, "explain": explain,
+                       "methods": methods, "metrics": metrics, "sanity": sanity, "toys": toys,
+                       "imagenet": imagenet}.items():
+    sys.modules[f"{__name__}.{_name}"] = _module
+del _name, _module
 
 __version__ = "0.1.0"
-__all__ = ["integrated_gradients", "agi", "quadrature", "steps_needed", "baselines", "zoo", "exercise", "load"]
+__all__ = ["integrated_gradients", "agi", "quadrature", "steps_needed", "baselines", "zoo", "exercise", "load",
+           "axioms", "explain", "methods", "metrics", "sanity", "toys", "imagenet"]

@@ -16,7 +16,7 @@ Compared, on the same input, classes, ε and steps:
   bookkeeping (agi/bare is AGI's overhead). A trajectory's last point is forwarded (the stop test) and, when the
   test stops it before max_steps, also differentiated, since it shares the batch: AGI pays this too. At t = 0
   bare forwards and differentiates every trajectory's copy of x_0, as a plain batched loop would; AGI shares one
-  forward of x_0 per input and one batched backward (``attrkit.agi._shared_start``), so agi/bare counts that
+  forward of x_0 per input and one batched backward (``attrkit.agi.walk._shared_start``), so agi/bare counts that
   saving as well as AGI's bookkeeping.
 The JSON (default bench/out/agi.json) holds every repeat; goals: agi/authors ≤ 0.4 (MNIST, CPU), agi/bare ≤ 1.1,
 Inception V3 on a GPU < 0.5 s per image.

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from attrkit import zoo
-from attrkit._progress import progress_bar
+from attrkit.common.progress import progress_bar
 from attrkit.agi import agi
 from attrkit.explain import gradient, shortcut_report
 from attrkit.ig import integrated_gradients

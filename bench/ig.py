@@ -44,7 +44,7 @@ import torch
 from torch import nn
 
 from attrkit.ig import integrated_gradients
-from attrkit.quadrature import quadrature
+from attrkit.ig.quadrature import quadrature
 from bench._util import interleaved, paired_ratio, table, write_json
 
 

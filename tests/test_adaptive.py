@@ -8,9 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from attrkit.adaptive import CANCELLATION, INITIAL_NODES, StepAdvice, local_errors, refine, steps_needed
+from attrkit.ig.adaptive import CANCELLATION, INITIAL_NODES, local_errors, refine
+from attrkit.ig.advice import StepAdvice, steps_needed
 from attrkit.ig import integrated_gradients
-from attrkit.quadrature import trapezoid_weights
+from attrkit.ig.quadrature import trapezoid_weights
 
 from scalar_model import Scalar
 

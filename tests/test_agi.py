@@ -9,12 +9,12 @@ import torch
 from torch import nn
 
 from attrkit.agi import AGIResult, Trajectory, adversarial_step, agi
-from attrkit.agi_classes import false_classes, stride_ids
-from attrkit.models import MnistCNN
+from attrkit.agi.classes import false_classes, stride_ids
+from attrkit.zoo.models import MnistCNN
 
 from agi_oracle import individual_agi
 
-agi_module = importlib.import_module("attrkit.agi")   # the module; attrkit.agi is the function
+agi_module = importlib.import_module("attrkit.agi.walk")   # the walk itself; attrkit.agi is the function
 
 os.environ["ATTRKIT_PROGRESS"] = "0"
 torch.set_num_threads(1)

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from attrkit import _checks
+from attrkit.common import checks as _checks
 
 
 def net():

@@ -10,7 +10,7 @@ from torch import nn
 
 from attrkit import explain as X
 from attrkit import viz
-from attrkit import widgets_upload as U
+from attrkit.widgets import upload as U
 from attrkit import zoo
 
 torch.set_num_threads(1)

@@ -431,7 +431,7 @@ def test_state_is_restored_with_layer_hooks(fail):
 
 def test_building_blocks_compose_to_eq_3():
     from attrkit.ig import integral_approximation, path_gradients
-    from attrkit.quadrature import quadrature
+    from attrkit.ig.quadrature import quadrature
 
     model, x = cnn(torch.float64), images(2, torch.float64)
     start = torch.zeros_like(x)

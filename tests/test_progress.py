@@ -1,5 +1,5 @@
 """Progress bars: silent for quick work, shown once work runs past a second, off on request."""
-from attrkit import _progress
+from attrkit.common import progress as _progress
 
 
 def test_quick_work_stays_silent(monkeypatch, capsys):

@@ -6,7 +6,7 @@ import pytest
 import torch
 from captum.attr._utils.approximation_methods import approximation_parameters
 
-from attrkit.quadrature import METHODS, captum_trapezoid, quadrature, trapezoid_weights
+from attrkit.ig.quadrature import METHODS, captum_trapezoid, quadrature, trapezoid_weights
 
 N4 = {  # algorithms.md §5, n = 4
     "riemann_left": ([0, .25, .5, .75], [.25] * 4),

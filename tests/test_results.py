@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from attrkit import results
+from attrkit.common import html, saving as results
 
 
 @dataclasses.dataclass
@@ -30,7 +30,7 @@ class Outer(results.SaveLoad):
 
 
 # save/load only rebuilds attrkit's own types: register the test classes under an attrkit module name.
-Inner.__module__ = Outer.__module__ = "attrkit.results"
+Inner.__module__ = Outer.__module__ = "attrkit.common.saving"
 results.Inner, results.Outer = Inner, Outer
 
 
@@ -78,7 +78,7 @@ def test_to_numpy_recurses():
 @pytest.mark.parametrize("attr", [torch.zeros(1, 5, 5), torch.full((3, 4, 4), 7.0), -torch.rand(4, 4),
                                   torch.rand(6) * 1e-30])
 def test_heatmap_png_is_a_valid_image_on_degenerate_maps(attr):
-    png = results.heatmap_png(attr)
+    png = html.heatmap_png(attr)
     img = Image.open(io.BytesIO(base64.b64decode(png)))
     arr = np.asarray(img)
     assert arr.ndim == 3 and arr.shape[2] == 3
@@ -86,12 +86,12 @@ def test_heatmap_png_is_a_valid_image_on_degenerate_maps(attr):
 
 def test_heatmap_colour_convention():
     a = torch.tensor([[1.0, 0.0, -1.0]])
-    arr = np.asarray(Image.open(io.BytesIO(base64.b64decode(results.heatmap_png(a, size=3)))))
+    arr = np.asarray(Image.open(io.BytesIO(base64.b64decode(html.heatmap_png(a, size=3)))))
     assert tuple(arr[0, 0]) == (255, 0, 0)      # positive: red
     assert tuple(arr[0, 1]) == (255, 255, 255)  # zero: white
     assert tuple(arr[0, 2]) == (0, 0, 255)      # negative: blue
 
 
 def test_html_summary_escapes():
-    html = results.html_summary("<b>t", [("<script>", "1 < 2")])
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    out = html.html_summary("<b>t", [("<script>", "1 < 2")])
+    assert "<script>" not in out and "&lt;script&gt;" in out

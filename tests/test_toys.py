@@ -4,7 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from attrkit import _checks, toys
+from attrkit import toys
+from attrkit.common import checks as _checks
 
 torch.set_num_threads(1)
 

@@ -382,8 +382,8 @@ def test_plot_ig_trace_shows_the_trace():
 
 
 def test_plot_steps_needed_one_line_per_rule():
-    from attrkit import adaptive
-    advice = adaptive.steps_needed(small_classifier(), X, methods=("riemann_left", "gausslegendre"), max_steps=8)
+    from attrkit import steps_needed
+    advice = steps_needed(small_classifier(), X, methods=("riemann_left", "gausslegendre"), max_steps=8)
     fig = viz.plot_steps_needed(advice)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels[0].startswith("riemann_left (needs") and labels[1].startswith("gausslegendre (needs")

@@ -12,7 +12,7 @@ from torch import nn  # noqa: E402
 from attrkit import baselines as B, toys, zoo  # noqa: E402
 from attrkit.widgets import (AGIExplorer, BaselinePlayground, Bumps, IGExplorer, MethodComparison,  # noqa: E402
                              PathExplorer2D, TextIGExplorer)
-from attrkit.widgets_panels import one_input  # noqa: E402
+from attrkit.widgets.panels import one_input  # noqa: E402
 
 torch.set_num_threads(1)
 

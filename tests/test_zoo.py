@@ -155,8 +155,8 @@ def test_random_weights_option():
 
 def test_loading_never_writes_data():
     before = tree_hash(DATA)
-    zoo._cached.cache_clear()
-    zoo._cached_weights.cache_clear()
+    zoo.entries._cached.cache_clear()
+    zoo.entries._cached_weights.cache_clear()
     for n in zoo.names():
         zoo.load(n)
     assert tree_hash(DATA) == before

@@ -1,0 +1,135 @@
+"""What IG returns: :class:`IGResult` (attributions, delta, both scores) and :class:`IGTrace` (every node)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..common.html import fmt, heatmap_png, html_summary
+from ..common.saving import SaveLoad
+from .adaptive import AdaptiveInfo
+
+@dataclass(repr=False)
+class IGTrace(SaveLoad):
+    """Everything along the path. Rows B = k·N (baseline sample j, example n: row j·N + n); m nodes in α order.
+
+    ``alphas``/``weights``: the rule, (m,) for the fixed rules; the adaptive rule gives each row its own grid,
+    (B, m), padded after a row's last node (α = 1) with zero-weight copies of it (:meth:`nodes` gives one
+    row's). With record="scores" or "full": ``scores`` (B, m) F(γ(α_k)); ``contributions`` (B, m) =
+    w_k ∇F(γ(α_k))·(x − x′), what node k adds to Σ attributions; ``gaps`` (B, m)
+    the completeness gap after node k (the last column is ``delta``). With record="full" also ``gradients``
+    (B, m, ...) ∇F(γ(α_k)) and ``running`` (B, m, ...) the attributions after node k.
+    """
+
+    alphas: torch.Tensor
+    weights: torch.Tensor
+    scores: torch.Tensor | None = None
+    contributions: torch.Tensor | None = None
+    gaps: torch.Tensor | None = None
+    gradients: torch.Tensor | None = None
+    running: torch.Tensor | None = None
+
+    def nodes(self, row: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """(α (m_row,), w (m_row,)) of one row without padding: the first m_row columns of the row's per-node
+        arrays (``scores``, ``gradients``, ...) belong to them. The same for every row under a fixed rule."""
+        if self.alphas.dim() == 1:
+            return self.alphas, self.weights
+        a = self.alphas[row]
+        m = len(a) - int((a == a[-1]).sum()) + 1
+        return a[:m], self.weights[row, :m]
+
+    def __repr__(self):
+        kept = [f for f in ("scores", "contributions", "gaps", "gradients", "running") if getattr(self, f) is not None]
+        grid = "" if self.alphas.dim() == 1 else f", one grid per row: {self.alphas.shape[0]}"
+        return f"IGTrace(m={self.alphas.shape[-1]}{grid}, kept={kept})"
+
+    def _repr_html_(self):
+        alphas, weights = self.nodes(0)
+        pick = torch.linspace(0, len(alphas) - 1, min(len(alphas), 12)).round().long().unique()
+        rows = []
+        for k in pick.tolist():
+            cells = [f"w = {float(weights[k]):.4g}"]
+            if self.scores is not None:
+                cells += [f"F = {float(self.scores[0, k]):.4g}", f"gap after = {float(self.gaps[0, k]):+.4g}"]
+            rows.append((f"α = {float(alphas[k]):.4f}", ", ".join(cells)))
+        return html_summary(f"IG trace: {len(alphas)} nodes (input 0)", rows)
+
+
+@dataclass(repr=False)
+class IGResult(SaveLoad):
+    """IG for N inputs. ``attributions`` has the shape of ``inputs`` (the path's end: the layer output for
+    ``layer=``); ``delta`` (N,) = Σ attributions − (``score`` − ``baseline_score``), with ``score`` = F(x) and
+    ``baseline_score`` = F(x′) (mean over the k baseline samples). ``baseline`` is (N, ...), or (k, N, ...) when
+    k > 1. ``steps`` is the number of nodes used (adaptive rule: the most any row used; each row's are in
+    ``refinement.evaluations[-1]``); ``refinement`` holds the adaptive rule's history."""
+
+    attributions: torch.Tensor
+    delta: torch.Tensor
+    score: torch.Tensor
+    baseline_score: torch.Tensor
+    inputs: torch.Tensor
+    baseline: torch.Tensor
+    target: torch.Tensor
+    method: str
+    steps: int
+    output: str
+    layer: str | None
+    baseline_name: str
+    samples: int
+    trace: IGTrace
+    model_inputs: torch.Tensor | None = None
+    refinement: AdaptiveInfo | None = None
+
+    @property
+    def relative_delta(self) -> torch.Tensor:
+        """|delta| / |F(x) − F(x′)| per input: the paper's "within 5 %" check."""
+        return self.delta.abs() / (self.score - self.baseline_score).abs().clamp_min(torch.finfo(self.delta.dtype).tiny)
+
+    def points(self, k: int) -> torch.Tensor:
+        """γ(α_k) for every row (B, ...), recomputed from the endpoints (each row's own node k)."""
+        start, end = self._ends()
+        a = self.trace.alphas[..., k].to(start).reshape(-1, *[1] * (start.dim() - 1))
+        return start + a * (end - start)
+
+    def path_points(self) -> torch.Tensor:
+        """All path points (B, m, ...)."""
+        start, end = self._ends()
+        a = self.trace.alphas.to(start).expand(start.shape[0], -1)
+        return start.unsqueeze(1) + a.view(*a.shape, *[1] * (start.dim() - 1)) * (end - start).unsqueeze(1)
+
+    def baseline_score_of(self, row: int) -> float:
+        """F(x′) of trace row ``row`` (= j·N + n). With k > 1 baseline samples ``baseline_score`` is their mean;
+        each trace row closes on its own sample: its last gap is Σ contributions − (F(x) − F(x′_j))."""
+        if self.samples == 1:
+            return float(self.baseline_score[row])
+        tr = self.trace
+        return float(self.score[row % len(self.score)]) - float(tr.contributions[row].sum() - tr.gaps[row, -1])
+
+    def per_token(self) -> torch.Tensor:
+        """Attributions summed over the last dim, e.g. (N, L, D) embedding attributions → (N, L) per token."""
+        return self.attributions.sum(-1)
+
+    def _ends(self):
+        start = self.baseline.reshape(-1, *self.inputs.shape[1:])
+        return start, self.inputs.repeat(self.samples, *[1] * (self.inputs.dim() - 1))
+
+    def __repr__(self):
+        return (f"IGResult(method={self.method!r}, steps={self.steps}, output={self.output!r}, "
+                f"attributions={tuple(self.attributions.shape)}, delta={fmt(self.delta)})")
+
+    def _repr_html_(self):
+        change = self.score - self.baseline_score
+        rows = [("rule", f"{self.method}, {self.steps} nodes"), ("explains", f"{self.output} of class {fmt(self.target)}"),
+                ("baseline", f"{self.baseline_name}" + (f" × {self.samples} samples" if self.samples > 1 else "")),
+                ("F(x) / F(x′)", f"{fmt(self.score)} / {fmt(self.baseline_score)}"),
+                ("Σ attributions", fmt(self.attributions.flatten(1).sum(1))), ("F(x) − F(x′)", fmt(change)),
+                ("delta (relative)", f"{fmt(self.delta)} ({fmt(self.relative_delta)})")]
+        if self.layer is not None:
+            rows.append(("path space", f"output of {self.layer}"))
+        if self.trace.scores is not None:
+            pick = torch.linspace(0, self.steps - 1, min(self.steps, 5)).round().long()
+            alphas = self.trace.nodes(0)[0]
+            rows.append(("F along the path, input 0", ", ".join(f"α={alphas[i]:.2f}: "
+                                                                f"{self.trace.scores[0, i]:.4g}" for i in pick)))
+        first = self.per_token()[0] if self.layer is not None and self.attributions.dim() == 3 else self.attributions[0]
+        return html_summary("Integrated Gradients", rows, [("attributions, input 0 (red +, blue −)", heatmap_png(first))])
