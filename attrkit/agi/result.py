@@ -1,7 +1,6 @@
 """What AGI returns: :class:`AGIResult` (the map, the individual AGIs) and every :class:`Trajectory`."""
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import torch

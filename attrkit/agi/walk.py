@@ -3,7 +3,7 @@
 AGI explains the true class i of an input x without a baseline. For a false class j it walks from x towards an
 adversarial example of j by steepest ascent on f_j and integrates −∇f_i along the walk: the *individual* AGI_ij
 (Algorithm 1). AGI(x) is the plain sum of the individual AGIs over a subsample S of false classes (Algorithm 2,
-see :mod:`attrkit.agi_classes`).
+see :mod:`attrkit.agi.classes`).
 
 Two modes, named after where they come from (they differ; research notes §2.5):
 
@@ -27,8 +27,10 @@ import secrets
 
 import torch
 
-from ..common.checks import (check_batch, check_batch_size, check_logits, check_model, check_steps, check_target, guard, no_gradient_error)
+from ..common.checks import (check_batch, check_batch_size, check_logits, check_model, check_steps, check_target,
+                             guard, no_gradient_error)
 from ..common.progress import progress_bar
+from .arguments import check_bounds, check_choice, check_epsilon
 from .classes import SELECTIONS, false_classes
 from .result import AGIResult, Trajectory
 
@@ -72,7 +74,7 @@ def agi(model, inputs, target=None, classes=20, selection="random", seed=0, epsi
     """AGI attributions of ``inputs`` (N, ...) for class ``target`` (None: the predicted class) → :class:`AGIResult`.
 
     Algorithm 2: for every input and every false class j in S (``classes``/``selection``/``seed``, see
-    :func:`attrkit.agi_classes.false_classes`) run Algorithm 1 for at most ``max_steps`` steps of size
+    :func:`attrkit.agi.classes.false_classes`) run Algorithm 1 for at most ``max_steps`` steps of size
     ``epsilon`` (L∞, in the model's input space, clamped to ``bounds``; None: no clamp), then sum over S.
     ``output``: "probability" (softmax, as the reference), "logit" or "double_softmax". ``batch_size`` caps the
     rows per forward pass (None: all live trajectories at once). ``record``: "full" (points and contributions
@@ -80,14 +82,14 @@ def agi(model, inputs, target=None, classes=20, selection="random", seed=0, epsi
     """
     check_model(model)
     inputs = check_batch(inputs)
-    _check_choice(mode, MODES, "mode")
-    _check_choice(output, OUTPUTS, "output")
-    _check_choice(record, RECORDS, "record")
-    _check_choice(selection, SELECTIONS, "selection")
-    epsilon = _check_epsilon(epsilon)
+    check_choice(mode, MODES, "mode")
+    check_choice(output, OUTPUTS, "output")
+    check_choice(record, RECORDS, "record")
+    check_choice(selection, SELECTIONS, "selection")
+    epsilon = check_epsilon(epsilon)
     max_steps = check_steps(max_steps, 1, "max_steps")
     batch_size = check_batch_size(batch_size)
-    box = _check_bounds(bounds, inputs)
+    box = check_bounds(bounds, inputs)
     if seed is None:                                        # a fresh seed, recorded in the result
         seed = secrets.randbits(31)
     with guard(model, inputs):
@@ -266,42 +268,3 @@ def _first_forward(model, x, batch_size):
         raise ValueError(f"the model cannot take inputs of shape {tuple(x.shape)} ({str(e).splitlines()[0]}). "
                          "Pass inputs shaped as the model expects, batch axis first (N, ...); for one example "
                          "use inputs.unsqueeze(0)") from e
-
-
-def _check_choice(value, allowed, name):
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-
-
-def _check_epsilon(epsilon) -> float:
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)):
-        raise TypeError(f"epsilon must be a number (the L∞ step size, e.g. 0.05 for [0, 1] pixels), "
-                        f"got {type(epsilon).__name__}")
-    if not (math.isfinite(epsilon) and epsilon > 0):
-        raise ValueError(f"epsilon must be a finite number > 0 (the L∞ step size, e.g. 0.05 for [0, 1] "
-                         f"pixels), got {epsilon}")
-    return float(epsilon)
-
-
-def _check_bounds(bounds, inputs: torch.Tensor):
-    """None, or (low, high): numbers or tensors broadcastable to one input (e.g. (C, 1, 1) per channel)."""
-    if bounds is None:
-        return None
-    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
-        raise TypeError(f"bounds must be None or a pair (low, high), got {bounds!r}")
-    try:
-        lo, hi = (torch.as_tensor(b, dtype=inputs.dtype, device=inputs.device) for b in bounds)
-        if torch.broadcast_shapes(lo.shape, hi.shape, inputs.shape[1:]) != inputs.shape[1:]:
-            raise RuntimeError
-    except (TypeError, ValueError, RuntimeError):
-        raise ValueError(f"bounds must be numbers or tensors broadcastable to one input of shape "
-                         f"{tuple(inputs.shape[1:])} (e.g. shape (C, 1, 1) per channel)") from None
-    if torch.isnan(lo).any() or torch.isnan(hi).any() or not (lo < hi).all():
-        raise ValueError(f"bounds must satisfy low < high everywhere, got {bounds!r}")
-    if ((inputs < lo) | (inputs > hi)).any():
-        raise ValueError(f"inputs lie outside bounds (inputs range {float(inputs.min()):.4g} to "
-                         f"{float(inputs.max()):.4g}); AGI clamps every point into bounds, so the walk must start "
-                         "inside. Pass the range your model's inputs live in (per-channel tensors "
-                         "((0 - mean) / std, (1 - mean) / std) for normalised images), clamp the inputs, or use "
-                         "bounds=None for no clamp")
-    return tuple(float(b) if b.dim() == 0 else b for b in (lo, hi))

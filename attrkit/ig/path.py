@@ -28,7 +28,7 @@ from ..common.checks import check_batch, check_batch_size, check_model, check_ou
 from ..common.progress import progress_bar
 from . import adaptive
 from .endpoints import _endpoints
-from .gradients import gradients_at, path_gradients, path_points, target_scores  # noqa: F401 (the formula's terms)
+from .gradients import gradients_at, path_gradients
 from .layer import _LayerForward, _layer_name
 from .quadrature import METHODS, MIN_STEPS, quadrature, trapezoid_weights
 from .result import IGResult, IGTrace

@@ -3,7 +3,7 @@
 :func:`explain` runs, on any image classifier and input: the top classes, Integrated Gradients (Sundararajan,
 Taly, Yan, ICML 2017; black baseline, Gauss–Legendre), AGI (Pan, Li, Zhu, IJCAI 2021; paper mode), the plain
 gradient, and two controls that know nothing about the model (a random map and an edge detector), each scored
-by deletion and insertion (:mod:`attrkit.metrics`, RISE). A method is worth reading only where it beats the
+by deletion and insertion (:mod:`attrkit.lab.metrics`, RISE). A method is worth reading only where it beats the
 controls.
 
 :func:`marker_share` and :func:`shortcut_report` quantify a shortcut: the share of positive attribution that
@@ -34,7 +34,7 @@ METHODS = ("IG", "AGI", "gradient", "edge", "random")
 
 class Probabilities(nn.Module):
     """``model`` followed by a softmax: the AGI repository's ``Sequential(Normalize, net, Softmax)``, so that
-    methods of :mod:`attrkit.methods` (which explain the raw output) explain the probability instead."""
+    methods of :mod:`attrkit.lab.methods` (which explain the raw output) explain the probability instead."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
@@ -46,7 +46,7 @@ class Probabilities(nn.Module):
 
 
 def gradient(model, inputs, target, output="probability", absolute=False) -> torch.Tensor:
-    """∂f_target/∂x by :func:`attrkit.methods.gradient` (Simonyan et al. 2014), f = probability or logit;
+    """∂f_target/∂x by :func:`attrkit.lab.methods.gradient` (Simonyan et al. 2014), f = probability or logit;
     ``absolute=True`` gives |∂p/∂x|, captum's ``Saliency`` default, which the AGI repository compares against."""
     g = methods.gradient(Probabilities(model) if output == "probability" else model, inputs, target)
     return g.abs() if absolute else g

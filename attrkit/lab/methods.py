@@ -8,7 +8,7 @@ x′ (None: zeros); methods that do not use one ignore it (see ``USES_BASELINE``
 the functions, ``TITLES`` to readable names.
 
 Gradient methods here are a few lines each: a fresh leaf copy of the inputs, ``torch.autograd.grad`` under
-:func:`attrkit._checks.guard`, so the caller's model and tensors are untouched. IG and AGI call the kit's own
+:func:`attrkit.common.checks.guard`, so the caller's model and tensors are untouched. IG and AGI call the kit's own
 implementations; DeepLift and LRP come from captum, an optional dependency: without it they raise
 :class:`MissingDependency` (an ImportError) saying what to install, and :func:`available` lists what runs.
 """

@@ -31,7 +31,6 @@ protocol in one function), :func:`causal_metric` (curves for a batch), :func:`de
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -40,8 +39,7 @@ import torch.nn.functional as F
 from ..common.checks import check_batch_size, check_logits, check_model, check_output, check_target, guard, scores
 from ..ig.baselines import gaussian_blur
 from ..common.progress import progress_bar
-from ..common.saving import SaveLoad
-from ..common.html import fmt, heatmap_png, html_summary
+from .curves import CausalCurve, CausalCurves
 
 KINDS = ("deletion", "insertion")
 PROTOCOLS = ("ours", "agi-repo")
@@ -103,84 +101,6 @@ def trapezoid_auc(scores: torch.Tensor, fractions: torch.Tensor) -> torch.Tensor
     """Area under score-vs-fraction curves (…, n+1) by the trapezoid rule; with uniform fractions this is RISE's
     ``auc(arr) = (Σ arr − arr[0]/2 − arr[-1]/2) / n``."""
     return ((scores[..., 1:] + scores[..., :-1]) / 2 * fractions.diff(dim=-1)).sum(-1)
-
-
-# ---- results --------------------------------------------------------------------------------------------------
-
-@dataclass(repr=False)
-class CausalCurve(SaveLoad):
-    """One deletion or insertion curve. ``scores`` (n+1,) the class score after 0..n steps; ``fractions`` (n+1,)
-    the share of pixel locations actually changed; ``pixels_changed`` (n,) locations newly changed per step;
-    ``auc`` the image's score (``auc_rule``: trapezoid area for ours, mean of the points for agi-repo)."""
-    kind: str
-    protocol: str
-    target: int
-    scores: torch.Tensor
-    fractions: torch.Tensor
-    pixels_changed: torch.Tensor
-    auc: float
-    auc_rule: str
-    substrate: str
-    pixels_per_step: int
-    reduce: str | None
-    output: str
-
-    @property
-    def better(self) -> str:
-        return "lower" if self.kind == "deletion" else "higher"
-
-    def __repr__(self):
-        return (f"CausalCurve({self.kind}, protocol={self.protocol!r}, target={self.target}, "
-                f"{len(self.pixels_changed)} steps, score {self.scores[0]:.4f} → {self.scores[-1]:.4f}, "
-                f"auc={self.auc:.4f} ({self.auc_rule}; {self.better} is better))")
-
-    def _repr_html_(self):
-        rows = [("metric", f"{self.kind} ({self.better} is better), protocol {self.protocol}"),
-                ("class", str(self.target)), ("score", f"{self.scores[0]:.4f} → {self.scores[-1]:.4f} ({self.output})"),
-                ("steps", f"{len(self.pixels_changed)} × {self.pixels_per_step} pixels; most in one step: "
-                          f"{int(self.pixels_changed.max())}"),
-                ("substrate / reduce", f"{self.substrate} / {self.reduce}"),
-                ("area", f"{self.auc:.4f} ({self.auc_rule})")]
-        return html_summary(f"{self.kind.capitalize()} curve", rows)
-
-
-@dataclass(repr=False)
-class CausalCurves(SaveLoad):
-    """The curves of N images: the fields of :class:`CausalCurve` with a leading N (``targets`` (N,),
-    ``auc`` (N,)). ``curves[i]`` is image i's :class:`CausalCurve`; ``mean_auc`` the table number."""
-    kind: str
-    protocol: str
-    targets: torch.Tensor
-    scores: torch.Tensor
-    fractions: torch.Tensor
-    pixels_changed: torch.Tensor
-    auc: torch.Tensor
-    auc_rule: str
-    substrate: str
-    pixels_per_step: int
-    reduce: str | None
-    output: str
-
-    @property
-    def mean_auc(self) -> float:
-        return float(self.auc.mean())
-
-    def __len__(self):
-        return len(self.targets)
-
-    def __getitem__(self, i: int) -> CausalCurve:
-        return CausalCurve(self.kind, self.protocol, int(self.targets[i]), self.scores[i], self.fractions[i],
-                           self.pixels_changed[i], float(self.auc[i]), self.auc_rule, self.substrate,
-                           self.pixels_per_step, self.reduce, self.output)
-
-    def __repr__(self):
-        better = "lower" if self.kind == "deletion" else "higher"
-        return (f"CausalCurves({self.kind}, protocol={self.protocol!r}, N={len(self)}, "
-                f"mean auc={self.mean_auc:.4f} ({self.auc_rule}; {better} is better))")
-
-    def _repr_html_(self):
-        return self[0]._repr_html_().replace("curve</b>", f"curves</b> (image 0 of {len(self)}; mean area "
-                                                           f"{self.mean_auc:.4f})", 1)
 
 
 # ---- the metric -----------------------------------------------------------------------------------------------

@@ -5,11 +5,11 @@ by their field names.
 Sign convention everywhere: red = positive, blue = negative, white = zero (symmetric colour scale).
 Every function returns a Figure, already closed in pyplot: Jupyter shows it once, and ``display(fig)`` works.
 
-- maps (:mod:`attrkit.viz_images`): ``heatmap``, ``overlay``, ``ig_clip``, ``agi_clip``, ``clipping_panels``,
-  ``path_strip``
-- curves (:mod:`attrkit.viz_traces`): ``path_scores``, ``path_gradient_norms``, ``running_sum``,
+- maps (:mod:`attrkit.viz.images`): ``heatmap``, ``overlay``, ``path_strip``; the reference code's clipping
+  (:mod:`attrkit.viz.clipping`): ``ig_clip``, ``agi_clip``, ``clipping_panels``
+- curves (:mod:`attrkit.viz.traces`): ``path_scores``, ``path_gradient_norms``, ``running_sum``,
   ``completeness_vs_steps``, ``quadrature_nodes``, ``agi_trajectories``, ``agi_class_maps``
-- named features (:mod:`attrkit.viz_features`): ``text_html``, ``text_tokens``, ``tabular_bars``
+- named features (:mod:`attrkit.viz.features`): ``text_html``, ``text_tokens``, ``tabular_bars``
 - result objects (below): ``plot_ig_trace``, ``plot_ig_path``, ``plot_steps_needed``, ``plot_agi_trajectories``,
   ``plot_agi_points``, ``plot_agi_running``, ``plot_agi_class_maps``, ``plot_explanation``
 """
@@ -19,8 +19,10 @@ import matplotlib.pyplot as plt
 import torch
 
 from .features import TokenView, tabular_bars, text_html, text_tokens
-from .images import (agi_clip, channel_map, clipping_panels, heatmap, ig_clip, line_points, linear_transform, mass_threshold, overlay, path_strip, symmetric_limit, to_image)
-from .traces import (agi_class_maps, agi_trajectories, completeness_vs_steps, gradient_norms, path_gradient_norms, path_scores, quadrature_nodes, running_sum)
+from .clipping import agi_clip, clipping_panels, ig_clip, linear_transform, mass_threshold
+from .images import channel_map, heatmap, line_points, overlay, path_strip, symmetric_limit, to_image
+from .traces import (agi_class_maps, agi_trajectories, completeness_vs_steps, gradient_norms, path_gradient_norms,
+                     path_scores, quadrature_nodes, running_sum)
 
 __all__ = [
     "heatmap", "overlay", "ig_clip", "agi_clip", "clipping_panels", "path_strip", "mass_threshold",
@@ -145,7 +147,7 @@ def plot_steps_needed(advice, index: int | None = None, *, ax=None):
 
 
 def plot_explanation(ex):
-    """An :class:`attrkit.explain.Explanation` in one row: the input, its top classes, and every map with its
+    """An :class:`attrkit.lab.explain.Explanation` in one row: the input, its top classes, and every map with its
     deletion (↓) and insertion (↑) scores (red = positive, blue = negative, symmetric scale, colorbars)."""
     n = len(ex.maps)
     fig, axes = plt.subplots(1, n + 2, figsize=(2.6 * (n + 2), 2.9), layout="constrained")

@@ -2,7 +2,7 @@
 completeness gap against the number of steps, and AGI's scores along each adversarial path.
 
 Plain functions take arrays (one input); the ``plot_*`` wrappers in :mod:`attrkit.viz` take result objects.
-Each returns its Figure, closed in pyplot (see :mod:`attrkit.viz_images`); ``ax=`` draws into existing axes.
+Each returns its Figure, closed in pyplot (see :mod:`attrkit.viz.images`); ``ax=`` draws into existing axes.
 """
 from __future__ import annotations
 

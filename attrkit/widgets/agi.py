@@ -19,7 +19,8 @@ from matplotlib.collections import LineCollection
 from ..agi.walk import agi
 from ..viz.images import as_array, channel_map
 from .ig import class_options
-from .panels import (Display, Explorer, Plot, caption, class_label, image_png, labelled, limit_of, map_png, one_input, panel)
+from .panels import (Display, Explorer, Plot, caption, class_label, image_png, labelled, limit_of, map_png, one_input,
+                     panel)
 
 
 class AGIExplorer(Explorer):

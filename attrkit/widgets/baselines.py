@@ -18,7 +18,8 @@ from ..ig import baselines as B
 from ..ig.path import integrated_gradients
 from ..viz.images import as_array, channel_map
 from .ig import class_options, default_baselines
-from .panels import (PANEL_PX, Display, Explorer, caption, class_label, image_png, labelled, limit_of, map_png, one_input, png)
+from .panels import (PANEL_PX, Display, Explorer, caption, class_label, image_png, labelled, limit_of, map_png,
+                     one_input, png)
 
 BLIND = np.array([1.0, 0.75, 0.0])  # amber: the blind-spot features in the mask panels
 

@@ -1,6 +1,6 @@
 """Method comparison: IG, AGI, the gradient and gradient × input side by side on one input.
 
-All four come from :mod:`attrkit.methods` (one call shape). Each map is drawn with the kit's colours and its sum
+All four come from :mod:`attrkit.lab.methods` (one call shape). Each map is drawn with the kit's colours and its sum
 is printed: IG's adds up to F(x) − F(x′) (completeness, IG paper Prop. 1), the gradient's does not (it is not
 an attribution of a change), and AGI's explains the drop of the softmax probability along its walks.
 """
@@ -13,7 +13,8 @@ import torch
 from ..lab import methods as M
 from ..viz.images import channel_map, cmap
 from .ig import class_options
-from .panels import (PANEL_PX, Display, Explorer, caption, class_label, image_png, limit_of, map_png, one_input, panel, png)
+from .panels import (PANEL_PX, Display, Explorer, caption, class_label, image_png, limit_of, map_png, one_input,
+                     panel, png)
 
 DEFAULT_METHODS = ("ig", "agi", "gradient", "gradient_x_input")
 NOTES = {"ig": "Σ = F(x) − F(x′) up to the delta", "agi": "explains the probability; no baseline",
@@ -25,7 +26,7 @@ class MethodComparison(Explorer):
     """Attribution maps of several methods for one input, side by side.
 
     ``model``, ``x``, ``target``, ``show``, ``class_names`` as in :class:`IGExplorer`; ``baseline``: x′ for the
-    methods that use one (None: zeros); ``methods``: names from :data:`attrkit.methods.METHODS` (or functions
+    methods that use one (None: zeros); ``methods``: names from :data:`attrkit.lab.methods.METHODS` (or functions
     with the same call shape); ``options``: {name: keyword arguments} for a method.
 
     Controls (attributes): ``target`` (recomputes every method), ``scale`` (own or shared colour scale),

@@ -24,7 +24,8 @@ from ..ig import baselines as B
 from ..ig.path import integrated_gradients
 from ..ig.quadrature import METHODS
 from ..viz.images import as_array
-from .panels import (Display, Explorer, Plot, caption, class_label, image_png, limit_of, map_png, maps_of, labelled, one_input, panel)
+from .panels import (Display, Explorer, Plot, caption, class_label, image_png, limit_of, map_png, maps_of, labelled,
+                     one_input, panel)
 
 STEPS = (8, 16, 32, 50, 64, 128, 256)
 RULES = METHODS + ("adaptive",)

@@ -8,7 +8,7 @@ alike, with stock ipywidgets only. So
 - curves are a matplotlib figure drawn once per recomputation; a slider move only redraws its *moving* artists
   (a marker, a line) over a saved copy of the rest (blitting): :class:`Plot`.
 
-Colours are the kit's (:mod:`attrkit.viz_images`): red = positive, blue = negative, white = zero, on a symmetric
+Colours are the kit's (:mod:`attrkit.viz.images`): red = positive, blue = negative, white = zero, on a symmetric
 scale; each map's caption states its scale.
 """
 from __future__ import annotations

@@ -35,7 +35,7 @@ class TextIGExplorer(IGExplorer):
     ``vocab``: the word of every id (a list or dict, e.g. ``tweets.vocab``; default: the ids as text);
     ``baselines``: the menu {name: anything ``integrated_gradients`` takes as baseline with ``layer=``}
     (default: the all-zero embedding, and PAD = id 0 at every position); ``class_names``: labels for the target
-    menu. Controls as :class:`~attrkit.widgets_ig.IGExplorer`; ``tokens_html``/``nearest_html`` are the two
+    menu. Controls as :class:`~attrkit.widgets.ig.IGExplorer`; ``tokens_html``/``nearest_html`` are the two
     text rows.
     """
 

@@ -1,6 +1,6 @@
 """Your own image in a notebook: a FileUpload widget, and the validated image it holds.
 
-Validation is :func:`attrkit.imagenet.load_image` (image types only, a byte limit, a pixel limit read from the
+Validation is :func:`attrkit.zoo.imagenet.load_image` (image types only, a byte limit, a pixel limit read from the
 header before decoding); this module only unpacks what the widget received.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ def _uploaded_file(upload):
 def image_from_upload(upload, size=224, fallback="chelsea", max_bytes=None):
     """The image in ``upload`` (a FileUpload widget, its value, or None) → ``(image (3, size, size), message)``.
 
-    Validation is :func:`attrkit.imagenet.load_image`: image types only (JPEG, PNG, BMP, GIF, WebP; anything
+    Validation is :func:`attrkit.zoo.imagenet.load_image`: image types only (JPEG, PNG, BMP, GIF, WebP; anything
     else is refused), a byte limit (``max_bytes``, default 20 MB), and a pixel limit checked from the header
     before decoding (decompression bombs). With nothing uploaded, or a refused file, the shipped photo
     ``fallback`` is used and ``message`` says why; ``fallback=None`` raises the ValueError instead.

@@ -1,176 +1,14 @@
-"""The IG paper's axioms as executable checks, and a scorecard of methods × axioms.
-
-Sundararajan, Taly, Yan (ICML 2017) argue from six properties; each ``check_*`` below runs one of them on a
-method (a name from :data:`attrkit.methods.METHODS` or any function with that call shape) and returns an
-:class:`AxiomResult`: a verdict, the numbers behind it and a one-line explanation. Without a model the check
-runs the paper's own toy (:mod:`attrkit.toys`); give a model/inputs to test your own case.
-
-    check_sensitivity_a             x, x′ differ in one feature and F(x) ≠ F(x′) ⇒ that feature gets non-zero credit
-    check_dummy                     F does not depend on a feature ⇒ it gets zero credit (sensitivity (b))
-    check_implementation_invariance equal functions, different networks ⇒ equal attributions
-    check_completeness              Σ attributions = F(x) − F(x′)   (AGI: its own endpoints f_i(x_0) − f_i(x_T))
-    check_linearity                 attributions of a·f1 + b·f2 = a·(those of f1) + b·(those of f2)
-    check_symmetry                  F symmetric in x_i, x_j, x_i = x_j, x′_i = x′_j ⇒ equal credit
-
-Verdicts from a relative error ``err`` (each check says what it divides by): "holds" if err ≤ EXACT = 1e-6
-(float64 round-off, captum's 1e-9 stabiliser, quadrature error on smooth paths), "holds approximately" if
-err ≤ APPROX = 0.05 (the IG paper's 5 % completeness criterion, §5), else "fails". Sensitivity (a) is yes/no:
-the credit is non-zero (|attr| > EXACT·|ΔF|) or it is not. "not applicable": the method has no rule for any of
-the check's models (e.g. LRP on a formula); "not available": an optional package (captum) is missing.
-"""
+"""The six axioms of the IG paper (Sundararajan, Taly, Yan, ICML 2017, §2–4), one ``check_*`` each: a method on
+the paper's toy (or your model) → an :class:`AxiomResult`; thresholds in :mod:`attrkit.lab.axioms`."""
 from __future__ import annotations
-
-import html
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from . import methods as M
-from . import toys
-from ..common.saving import SaveLoad
-
-EXACT = 1e-6
-APPROX = 0.05
-VERDICTS = ("holds", "holds approximately", "fails", "not applicable", "not available")
-TOY_OPTIONS = {"agi": {"bounds": None}}  # the toys' inputs are unbounded: AGI must not clamp them to [0, 1]
-
-
-@dataclass(repr=False)
-class AxiomResult(SaveLoad):
-    """One method checked against one axiom: ``verdict`` (one of VERDICTS), ``numbers`` behind it, a one-line
-    ``explanation``, and ``key``: the number to show in a scorecard cell."""
-    axiom: str
-    method: str
-    verdict: str
-    numbers: dict
-    explanation: str
-    key: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict in ("holds", "holds approximately")
-
-    def __repr__(self):
-        key = f" ({self.key})" if self.key else ""
-        return f"{TITLES.get(self.axiom, self.axiom)} · {self.method}: {self.verdict}{key}\n  {self.explanation}"
-
-    def _repr_html_(self):
-        key = f" <span style='color:#555'>({html.escape(self.key)})</span>" if self.key else ""
-        return (f"<div><b>{html.escape(TITLES.get(self.axiom, self.axiom))}</b> · {html.escape(self.method)}: "
-                f"<span style='background:{COLOURS[self.verdict]};padding:1px 4px'>{self.verdict}</span>{key}"
-                f"<br/><span style='font-size:small'>{html.escape(self.explanation)}</span></div>")
-
-
-# ---- shared helpers ------------------------------------------------------------------------------------
-
-def grade(err: float) -> str:
-    """Relative error → verdict (EXACT / APPROX above)."""
-    return "holds" if err <= EXACT else "holds approximately" if err <= APPROX else "fails"
-
-
-def show(err: float) -> str:
-    """A relative error for people: "< 1e-6", "3e-05", "4.2 %"."""
-    return "< 1e-6" if err <= EXACT else f"{err:.0e}" if err < 1e-3 else f"{100 * err:.3g} %"
-
-
-def num(v) -> str:
-    """A number or short vector, rounded so that the text does not depend on round-off: "(1.5, -0.5)"."""
-    t = torch.as_tensor(v, dtype=torch.float64).flatten()
-    vals = [f"{0.0 if abs(x) < 5e-7 else x:.4g}" for x in t.tolist()]
-    return vals[0] if len(vals) == 1 else "(" + ", ".join(vals) + ")"
-
-
-def _vec(t: torch.Tensor) -> list:
-    return [round(float(x), 9) for x in t.detach().flatten().tolist()]
-
-
-def _uniform(n: int, d: int, seed: int, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
-    g = torch.Generator().manual_seed(seed)
-    return low + (high - low) * torch.rand(n, d, generator=g, dtype=toys.DTYPE)
-
-
-def _explained(models, n: int, d: int, seed: int) -> torch.Tensor:
-    """n random inputs in [0, 1]^d at which every model predicts the explained class (f > 0 for a toy), so
-    that methods which explain the prediction (AGI walks away from it) have something to explain."""
-    x = _uniform(64 * n, d, seed)
-    keep = torch.ones(len(x), dtype=torch.bool)
-    for m in models:
-        with torch.no_grad():
-            keep &= m(x).argmax(1) == toys.TARGET
-    if int(keep.sum()) < n:
-        raise RuntimeError("too few random inputs where the toys predict the explained class")
-    return x[keep][:n]
-
-
-def _scores(model: nn.Module, x: torch.Tensor, target: int) -> torch.Tensor:
-    """F(x) = model(x)[:, target], checking that the model takes such inputs."""
-    try:
-        with torch.no_grad():
-            out = model(x)
-    except RuntimeError as e:
-        raise ValueError(f"the model cannot take inputs of shape {tuple(x.shape)}: {str(e).splitlines()[0]}") \
-            from None
-    if out.dim() != 2 or not 0 <= target < out.shape[1]:
-        raise ValueError(f"target {target} is not a column of the model's (N, C) output {tuple(out.shape)}")
-    return out[:, target].double()
-
-
-def _baseline(baseline, x: torch.Tensor) -> torch.Tensor:
-    return M.resolve_baseline(baseline, x)
-
-
-class _NotApplicable(Exception):
-    """Every model of the check is outside the method's domain."""
-
-
-def _attr(fn, model, x, target, baseline, options) -> torch.Tensor:
-    return M.attribute(fn, model, x, target, baseline, **options).double()
-
-
-def _options(name: str, options) -> dict:
-    if options is not None and not isinstance(options, dict):
-        raise TypeError(f"options must be a dict of keyword arguments for the method, got {type(options).__name__}")
-    return {**TOY_OPTIONS.get(name, {}), **(options or {})}
-
-
-def _run(axiom: str, method, options, body) -> AxiomResult:
-    """Resolve the method, run the check body, and turn missing packages/unsupported models into verdicts."""
-    name, fn = M.get(method)
-    try:
-        verdict, numbers, explanation, key = body(name, fn, _options(name, options))
-    except M.MissingDependency as e:
-        return AxiomResult(axiom, name, "not available", {}, f"{e}", "captum missing")
-    except _NotApplicable as e:
-        return AxiomResult(axiom, name, "not applicable", {}, str(e), "no rule")
-    return AxiomResult(axiom, name, verdict, numbers, explanation, key)
-
-
-def _cases(cases, fn, name, options, per_case):
-    """Run ``per_case`` on every case; cases the method cannot handle (UnsupportedModel) are skipped."""
-    out, skipped = [], []
-    for case in cases:
-        try:
-            out.append(per_case(case))
-        except M.UnsupportedModel as e:
-            skipped.append(f"{case[0]}: {e}")
-    if not out:
-        raise _NotApplicable(f"{name} has no rule for the check's models ({'; '.join(skipped)})")
-    return out, skipped
-
-
-def _equal_functions(f, g, points: torch.Tensor, target: int, what: str) -> float:
-    """max |f − g| at the given points and at 1000 random points around them; ValueError if not equal."""
-    flat = points.flatten(1)
-    r = 2.0 * max(1.0, float(flat.abs().max()))
-    rand = _uniform(1000, flat.shape[1], seed=12345, low=-r, high=r).reshape(1000, *points.shape[1:])
-    x = torch.cat([points, rand.to(points.dtype)])
-    a, b = _scores(f, x, target), _scores(g, x, target)
-    diff = float((a - b).abs().max())
-    if diff > 1e-9 * (1.0 + float(a.abs().max())):
-        raise ValueError(f"{what} are not functionally equal: max |difference| = {diff:.3g} on random inputs")
-    return diff
-
+from .. import methods as M
+from .. import toys
+from .verdicts import (EXACT, _Mix, _attr, _baseline, _cases, _equal_functions, _explained, _inputs, _run, _scores,
+                       _skipped, _uniform, _vec, _weights, grade, num, show)
 
 # ---- 1. sensitivity (a) ------------------------------------------------------------------------------------
 
@@ -217,15 +55,6 @@ def check_sensitivity_a(method, model=None, inputs=None, baseline=None, target=t
     return _run("sensitivity_a", method, options, body)
 
 
-def _inputs(inputs, where: str) -> torch.Tensor:
-    if inputs is None:
-        raise ValueError(f"{where}: give inputs (N, ...) together with the model")
-    if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point() or inputs.dim() < 2:
-        raise ValueError(f"{where}: inputs must be a floating-point batch (N, features...), got "
-                         f"{tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__}")
-    return inputs
-
-
 # ---- 2. sensitivity (b) / dummy ------------------------------------------------------------------------------
 
 def check_dummy(method, model=None, inputs=None, baseline=None, dummy=None, target=toys.TARGET, options=None):
@@ -269,10 +98,6 @@ def check_dummy(method, model=None, inputs=None, baseline=None, dummy=None, targ
         return verdict, numbers, expl + _skipped(skipped), f"dummy {show(err)}"
 
     return _run("dummy", method, options, body)
-
-
-def _skipped(skipped) -> str:
-    return f" (skipped: {'; '.join(s.split(':')[0] for s in skipped)}, no rule for it)" if skipped else ""
 
 
 # ---- 3. implementation invariance ----------------------------------------------------------------------------
@@ -378,18 +203,6 @@ def check_completeness(method, model=None, inputs=None, baseline=None, target=to
 
 # ---- 5. linearity -------------------------------------------------------------------------------------------
 
-class _Mix(nn.Module):
-    """a·f1 + b·f2 for any two models (toys.combine builds it as one network for the toys)."""
-
-    def __init__(self, f1, f2, a, b):
-        super().__init__()
-        self.f1, self.f2, self.a, self.b = f1, f2, a, b
-        self.eval()
-
-    def forward(self, x):
-        return self.a * self.f1(x) + self.b * self.f2(x)
-
-
 def check_linearity(method, models=None, weights=(2.0, -0.5), inputs=None, baseline=None, target=toys.TARGET,
                     options=None):
     """Linearity (IG-paper §4.1): the attributions of a·f1 + b·f2 are a·(those of f1) + b·(those of f2).
@@ -426,13 +239,6 @@ def check_linearity(method, models=None, weights=(2.0, -0.5), inputs=None, basel
         return verdict, numbers, expl, f"error {show(err)}"
 
     return _run("linearity", method, options, body)
-
-
-def _weights(weights):
-    if not isinstance(weights, (tuple, list)) or len(weights) != 2 or \
-            not all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights):
-        raise ValueError(f"weights must be two numbers (a, b), got {weights!r}")
-    return float(weights[0]), float(weights[1])
 
 
 # ---- 6. symmetry preservation --------------------------------------------------------------------------------
@@ -490,90 +296,3 @@ def check_symmetry(method, model=None, inputs=None, baseline=None, pair=(0, 1), 
         return verdict, numbers, expl + _skipped(skipped), f"diff {show(err)}"
 
     return _run("symmetry", method, options, body)
-
-
-# ---- the scorecard -----------------------------------------------------------------------------------------
-
-AXIOMS = {
-    "sensitivity_a": check_sensitivity_a,
-    "dummy": check_dummy,
-    "implementation_invariance": check_implementation_invariance,
-    "completeness": check_completeness,
-    "linearity": check_linearity,
-    "symmetry": check_symmetry,
-}
-TITLES = {
-    "sensitivity_a": "Sensitivity (a)",
-    "dummy": "Sensitivity (b) / dummy",
-    "implementation_invariance": "Implementation invariance",
-    "completeness": "Completeness",
-    "linearity": "Linearity",
-    "symmetry": "Symmetry preservation",
-}
-COLOURS = {"holds": "#c8e6c9", "holds approximately": "#fff3b0", "fails": "#ffcdd2", "not applicable": "#e0e0e0",
-           "not available": "#eeeeee"}
-
-
-@dataclass(repr=False)
-class Scorecard(SaveLoad):
-    """Methods × axioms, every cell computed by a check. ``verdict(method, axiom)``, ``result(method, axiom)``."""
-    methods: list
-    axioms: list
-    results: list = field(default_factory=list)   # row-major: results[m * len(axioms) + a]
-
-    def result(self, method: str, axiom: str) -> AxiomResult:
-        if method not in self.methods:
-            raise KeyError(f"no method {method!r} in this scorecard; it has {self.methods}")
-        if axiom not in self.axioms:
-            raise KeyError(f"no axiom {axiom!r} in this scorecard; it has {self.axioms}")
-        return self.results[self.methods.index(method) * len(self.axioms) + self.axioms.index(axiom)]
-
-    def verdict(self, method: str, axiom: str) -> str:
-        return self.result(method, axiom).verdict
-
-    def __repr__(self):
-        head = ["method"] + [TITLES.get(a, a) for a in self.axioms]
-        rows = [[M.TITLES.get(m, m)] + [self.verdict(m, a) for a in self.axioms] for m in self.methods]
-        widths = [max(len(r[k]) for r in [head] + rows) for k in range(len(head))]
-        line = lambda r: " | ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
-        return "\n".join([line(head), "-+-".join("-" * w for w in widths)] + [line(r) for r in rows])
-
-    def _repr_html_(self):
-        e = html.escape
-        head = "".join(f"<th>{e(TITLES.get(a, a))}</th>" for a in self.axioms)
-        body, notes = "", []
-        for m in self.methods:
-            cells = ""
-            for a in self.axioms:
-                r = self.result(m, a)
-                mark = ""
-                if r.verdict != "holds":
-                    notes.append(r)
-                    mark = f"<sup>{len(notes)}</sup>"
-                cells += (f"<td title='{e(r.explanation)}' style='background:{COLOURS[r.verdict]};text-align:left'>"
-                          f"<b>{e(r.verdict)}</b>{mark}<br/><span style='font-size:smaller'>{e(r.key)}</span></td>")
-            body += f"<tr><th style='text-align:left'>{e(M.TITLES.get(m, m))}</th>{cells}</tr>"
-        foot = "".join(f"<li value='{k}'>{e(M.TITLES.get(r.method, r.method))} · {e(TITLES.get(r.axiom, r.axiom))}: "
-                       f"{e(r.explanation)}</li>" for k, r in enumerate(notes, 1))
-        return (f"<div><b>Axioms scorecard</b> (computed; hover a cell for its explanation)"
-                f"<table><tr><th>method</th>{head}</tr>{body}</table>"
-                f"<ol style='font-size:small'>{foot}</ol></div>")
-
-
-def scorecard(methods=None, axioms=None, options=None) -> Scorecard:
-    """Run every axiom check on every method (default: all of ``attrkit.methods.METHODS`` × all AXIOMS).
-    ``options``: {method name: {keyword: value}} passed to that method."""
-    methods = list(M.METHODS) if methods is None else list(methods)
-    axioms = list(AXIOMS) if axioms is None else list(axioms)
-    unknown = [a for a in axioms if a not in AXIOMS]
-    if unknown:
-        raise ValueError(f"unknown axiom(s) {unknown}; choose from {', '.join(AXIOMS)}")
-    if options is not None and not isinstance(options, dict):
-        raise TypeError("options must be a dict {method name: {keyword: value}}")
-    names, results = [], []
-    for method in methods:
-        name, _ = M.get(method)
-        names.append(name)
-        for a in axioms:
-            results.append(AXIOMS[a](method, options=(options or {}).get(name)))
-    return Scorecard(names, axioms, results)
