@@ -1,6 +1,6 @@
 """IG vs AGI vs controls on the shipped MNIST model: deletion, insertion, class subsampling, sanity check.
 
-    python -m bench.evaluate            # 500 test images: writes bench/results/evaluation*.csv and .png
+    python -m bench.evaluate            # 500 test images: writes data/results/evaluation*.csv and .png (shipped in the wheel)
     python -m bench.evaluate --quick    # 40 images, a smoke run: writes to bench/out/ (git-ignored)
 
 The AGI paper (Pan, Li, Zhu, IJCAI 2021) claims AGI beats IG on RISE's deletion/insertion (Petsiuk et al.,
@@ -41,7 +41,7 @@ from attrkit.ig import integrated_gradients
 from attrkit.metrics import causal_metric, edge_map, random_map
 from attrkit.sanity import cascading_randomisation
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "data" / "results"  # shipped with the kit: 06_evaluation reads them
 EPS, STEPS, SEED = 0.05, 20, 0
 
 
@@ -208,11 +208,11 @@ def main(argv=None):
     ap.add_argument("--shortcut-n", type=int, default=200, help="images for the marker shares (default 200)")
     ap.add_argument("--only-shortcut", action="store_true", help="run only the marker-share table")
     ap.add_argument("--quick", action="store_true", help="40 images, 8 for the sanity check, out to bench/out/")
-    ap.add_argument("--out", type=Path, default=None, help="output folder (default bench/results, quick: bench/out)")
+    ap.add_argument("--out", type=Path, default=None, help="output folder (default data/results, quick: bench/out)")
     args = ap.parse_args(argv)
     if args.quick:
         args.n, args.sanity_n, args.shortcut_n = min(args.n, 40), min(args.sanity_n, 8), min(args.shortcut_n, 20)
-    out = args.out or (RESULTS.parent / "out" if args.quick else RESULTS)
+    out = args.out or (Path(__file__).resolve().parent / "out" if args.quick else RESULTS)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
     torch.manual_seed(SEED)

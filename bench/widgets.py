@@ -130,7 +130,7 @@ def main(argv=None):
 
     rec = out["recompute"]
     rec["ig steps 50 ↔ 128"] = recompute_times(ig.steps, [128, 50], repeats)
-    rec["ig rule"] = recompute_times(ig.rule, ["gausslegendre", "riemann_trapezoid"], repeats)
+    rec["ig method"] = recompute_times(ig.method, ["gausslegendre", "riemann_trapezoid"], repeats)
     rec["ig output"] = recompute_times(ig.output, ["probability", "logit"], repeats)
     rec["ig baseline"] = recompute_times(ig.baseline, ["uniform noise", "black (0)"], repeats)
     rec["ig baseline blur"] = recompute_times(ig.baseline,
@@ -139,7 +139,7 @@ def main(argv=None):
     rec["agi mode"] = recompute_times(agi.mode, ["reference", "paper"], repeats)
     rec["agi ε 0.05 ↔ 0.02"] = recompute_times(agi.epsilon, [0.02, 0.05], repeats)
     rec["agi max steps 20 ↔ 50"] = recompute_times(agi.max_steps, [50, 20], repeats)
-    rec["agi k 9 ↔ 3"] = recompute_times(agi.k, [3, 9], repeats)
+    rec["agi k 9 ↔ 3"] = recompute_times(agi.classes, [3, 9], repeats)
     rec["baselines output (7 IG runs)"] = recompute_times(bp.output, ["probability", "logit"], repeats)
     rec["baselines constant (1 IG run)"] = recompute_times(bp.constant, [0.2, 0.5], repeats)
     rec["compare target (4 methods)"] = recompute_times(mc.target, [3, 6], repeats)

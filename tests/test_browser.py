@@ -32,7 +32,7 @@ NOTEBOOK = [
     "import torch\nfrom IPython.display import display\nfrom attrkit import zoo\n"
     "from attrkit.widgets import AGIExplorer, IGExplorer\ntorch.set_num_threads(1)\nmnist = zoo.load('mnist')",
     "ig = IGExplorer(mnist.model, mnist.x_test[7], steps=16)\ndisplay(ig)",
-    "agi = AGIExplorer(mnist.model, mnist.x_test[7], k=3, max_steps=10)\ndisplay(agi)",
+    "agi = AGIExplorer(mnist.model, mnist.x_test[7], classes=3, max_steps=10)\ndisplay(agi)",
     "from attrkit.widgets import TextIGExplorer\ntweets = zoo.load('tweets')\n"
     "text = TextIGExplorer(tweets.model, tweets.encode('I love the food but the service was terrible'),\n"
     "                      tweets.model.embedding, vocab=tweets.vocab, steps=16)\ndisplay(text)",

@@ -68,7 +68,7 @@ def test_ig_parameter_changes_recompute_with_progress(mnist, digit):
     assert ex.result.steps == 32 and len(ex.alpha.options) == 32 and ex.recomputations == n + 1
     assert ex.alpha.value == pytest.approx(8 / 15, abs=1 / 31)  # kept near the old α = 8/15
     assert ex.progress.layout.visibility == "hidden" and ex.progress.value == ex.progress.max
-    ex.rule.value = "gausslegendre"
+    ex.method.value = "gausslegendre"
     assert ex.result.method == "gausslegendre" and 0 < ex.alphas[0] < 0.01
     ex.output.value = "probability"
     assert ex.result.output == "probability" and "(probability)" in ex.ax.get_title()
@@ -83,8 +83,8 @@ def test_ig_parameter_changes_recompute_with_progress(mnist, digit):
 
 def test_ig_adaptive_rule_and_errors_stay_inside_the_widget(mnist, digit):
     menu = {"zeros": None, "wrong shape": torch.zeros(5)}
-    ex = IGExplorer(mnist.model, digit, steps=16, baselines=menu)
-    ex.rule.value = "adaptive"
+    ex = IGExplorer(mnist.model, digit, steps=16, baseline=menu)
+    ex.method.value = "adaptive"
     assert ex.result.method == "adaptive" and len(ex.alpha.options) == ex.result.steps
     good = ex.result
     ex.baseline.value = "wrong shape"  # IG raises; the explorer shows it and keeps the last result
@@ -95,8 +95,8 @@ def test_ig_adaptive_rule_and_errors_stay_inside_the_widget(mnist, digit):
 def test_ig_explorer_with_several_baseline_samples_follows_sample_0(mnist, digit):
     # expected gradients: the panels show trace row 0 (baseline sample 0), so its sums must close on that
     # sample's own F(x′), not on the mean over samples; the adaptive rule may give the samples different grids
-    ex = IGExplorer(mnist.model, digit, steps=64, rule="adaptive",
-                    baselines={"noise × 3": B.UniformNoise(samples=3, seed=0)})
+    ex = IGExplorer(mnist.model, digit, steps=64, method="adaptive",
+                    baseline={"noise × 3": B.UniformNoise(samples=3, seed=0)})
     res = ex.result
     assert res.samples == 3 and res.trace.alphas.shape[0] == 3
     own = float(res.trace.scores[0, 0])  # F at α = 0: the sample's own baseline
@@ -133,7 +133,7 @@ def test_one_input_decides_the_batch_dimension_with_the_model(mnist, digit):
 # ---- AGI explorer ------------------------------------------------------------------------------------------
 
 def test_agi_step_moves_and_class_switches_read_the_trajectories(mnist, digit):
-    ex = AGIExplorer(mnist.model, digit, k=3, max_steps=10)
+    ex = AGIExplorer(mnist.model, digit, classes=3, max_steps=10)
     calls = Calls(mnist.model)
     assert len(ex.walks) == 3 and ex.step.max == ex.walk.steps_taken
     ex.step.value = 0
@@ -152,7 +152,7 @@ def test_agi_step_moves_and_class_switches_read_the_trajectories(mnist, digit):
 
 
 def test_agi_parameter_changes_recompute(mnist, digit):
-    ex = AGIExplorer(mnist.model, digit, k=3, max_steps=10)
+    ex = AGIExplorer(mnist.model, digit, classes=3, max_steps=10)
     total, n = ex.total_image.value, ex.recomputations
     ex.mode.value = "reference"
     assert ex.result.mode == "reference" and ex.recomputations == n + 1
@@ -164,7 +164,7 @@ def test_agi_parameter_changes_recompute(mnist, digit):
     ex.max_steps.value = 4
     assert ex.result.max_steps == 4 and ex.step.max <= 4
     keep = ex.false_class.value
-    ex.k.value = 5
+    ex.classes.value = 5
     assert len(ex.walks) == 5 and len(ex.false_class.options) == 5
     assert ex.false_class.value == (keep if keep in ex.walks else ex.false_class.options[0][1])
     assert str(len(ex.walks)) + " classes" in ex.total_caption.value and ex.error.value == ""
@@ -273,11 +273,11 @@ def test_text_parameter_changes_and_errors(tweets):
     ids = tweets.encode("not bad at all")[0]                       # (L,): no batch dimension
     menu = {"zero embedding": None, "PAD ids (0)": torch.zeros(1, ids.numel(), dtype=torch.long),
             "wrong length": torch.zeros(1, ids.numel() + 2, dtype=torch.long)}
-    ex = TextIGExplorer(tweets.model, ids, tweets.model.embedding, vocab=tweets.vocab, steps=16, baselines=menu)
+    ex = TextIGExplorer(tweets.model, ids, tweets.model.embedding, vocab=tweets.vocab, steps=16, baseline=menu)
     n = ex.recomputations
     ex.output.value = "probability"
     assert ex.result.output == "probability" and abs(ex.change) <= 1 and ex.recomputations == n + 1
-    ex.rule.value = "adaptive"
+    ex.method.value = "adaptive"
     assert ex.result.method == "adaptive" and len(ex.alpha.options) == ex.result.steps
     ex.target.value = 1 - int(ex.result.target[0])
     assert int(ex.result.target[0]) == ex.target.value
@@ -307,3 +307,30 @@ def test_text_explorer_on_a_layer_without_a_vocabulary():
     assert ex.error.value == "" and ex.nearest is None and "nn.Embedding" in ex.nearest_html.value
     assert ex.tokens == ["3", "1", "4", "1", "5"]
     assert ex.per_token[-1].sum() == pytest.approx(float(ex.result.attributions.sum()), rel=1e-5)
+
+
+# ---- one vocabulary: method (the rule), baseline (or a menu of them), classes (AGI's k) -----------------------
+
+def test_old_spellings_still_work_and_name_the_new_one(mnist, digit):
+    menu = {"black": 0.0, "white": 1.0}
+    with pytest.warns(DeprecationWarning, match=r"rule=\.\.\.\) is now spelled method="):
+        ex = IGExplorer(mnist.model, digit, steps=8, rule="riemann_left", baselines=menu)
+    assert ex.method.value == "riemann_left" and list(ex.menu) == ["black", "white"]
+    with pytest.warns(DeprecationWarning, match=r"baselines=\.\.\.\) is now spelled baseline="):
+        play = BaselinePlayground(mnist.model, digit, baselines=menu, steps=4)
+    assert list(play.menu) == ["black", "white"]
+    with pytest.warns(DeprecationWarning, match=r"k=\.\.\.\) is now spelled classes="):
+        agi = AGIExplorer(mnist.model, digit, k=2, max_steps=2)
+    assert agi.classes.value == 2
+    with pytest.raises(TypeError, match="unexpected keyword argument 'stepz'"):
+        IGExplorer(mnist.model, digit, stepz=8)
+
+
+def test_baseline_may_be_a_name_a_menu_or_one_baseline(mnist, digit):
+    assert IGExplorer(mnist.model, digit, steps=4, baseline="white (1)").baseline.value == "white (1)"
+    ex = IGExplorer(mnist.model, digit, steps=4, baseline={"grey": 0.5, "black": 0.0})
+    assert ex.baseline.value == "grey" and ex.baseline.options == ("grey", "black")
+    own = IGExplorer(mnist.model, digit, steps=4, baseline=torch.full((1, 28, 28), 0.25))
+    assert list(own.menu) == ["yours"] and torch.allclose(own.result.baseline, torch.full((1, 1, 28, 28), 0.25))
+    with pytest.raises(ValueError, match="menu's names"):
+        IGExplorer(mnist.model, digit, steps=4, baseline="purple")

@@ -2,7 +2,7 @@
 
     from attrkit.widgets import IGExplorer
     explorer = IGExplorer(model, x)          # x: one input, with or without its batch dimension of 1
-    display(explorer)                        # move explorer.alpha; change steps, rule, output, baseline
+    display(explorer)                        # move explorer.alpha; change steps, method, output, baseline
     explorer.alpha.index = 10                # the same from code (tests, benchmarks)
 
 - :class:`IGExplorer` (:mod:`attrkit.widgets.ig`): the α-scrubber with four linked panels (Distill, Fig. 4)

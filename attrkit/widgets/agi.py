@@ -17,6 +17,7 @@ import torch
 from matplotlib.collections import LineCollection
 
 from ..agi.walk import agi
+from ..common.renames import renamed
 from ..viz.images import as_array, channel_map
 from .ig import class_options
 from .panels import (Display, Explorer, Plot, caption, class_label, image_png, labelled, limit_of, map_png, one_input,
@@ -24,24 +25,27 @@ from .panels import (Display, Explorer, Plot, caption, class_label, image_png, l
 
 
 class AGIExplorer(Explorer):
-    """Pick a false class, scrub the steps of its walk, change mode, ε, max steps and k.
+    """Pick a false class, scrub the steps of its walk, change mode, ε, max steps and the number of false classes.
 
     ``model``: a classifier (eval mode) returning (N, C) scores; ``x``: one input (with or without its batch
-    dimension of 1); ``target``: the explained class i (None: the predicted one); ``k``: how many false classes
-    (Algorithm 2's |S|; default all of them up to 20), drawn with ``seed`` as :func:`attrkit.agi.agi` does;
+    dimension of 1); ``target``: the explained class i (None: the predicted one); ``classes``: how many false
+    classes (Algorithm 2's |S| = k; default all of them up to 20), drawn with ``seed`` as :func:`attrkit.agi.agi` does;
     ``bounds``: the valid input range (default (0, 1) for inputs in [0, 1], else none); ``show``: how to draw an
     input.
 
     Controls (attributes): ``false_class`` (Dropdown of S), ``step`` (IntSlider t), ``mode``, ``epsilon``,
-    ``max_steps``, ``k``. ``result`` is the current AGIResult; ``update()`` redraws, ``recompute()`` reruns.
+    ``max_steps``, ``classes``. ``result`` is the current AGIResult; ``update()`` redraws, ``recompute()`` reruns.
     """
 
     css = "attrkit-agi"
 
-    def __init__(self, model, x, target=None, k: int | None = None, epsilon: float = 0.05, max_steps: int = 20,
+    def __init__(self, model, x, target=None, classes: int | None = None, epsilon: float = 0.05, max_steps: int = 20,
                  mode: str = "paper", output: str = "probability", bounds="auto", seed: int = 0, show=None,
-                 class_names=None):
+                 class_names=None, **old):
         super().__init__()
+        k = renamed(old, "AGIExplorer", k="classes").get("classes", classes)
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int)):
+            raise TypeError(f"classes must be how many false classes to walk to (an int), got {k!r}")
         self.model, self.class_names, self.show, self.seed, self.output = model, class_names, show, seed, output
         self.x = one_input(model, x)
         if isinstance(bounds, str) and bounds == "auto":
@@ -50,7 +54,7 @@ class AGIExplorer(Explorer):
         options, predicted = class_options(model, self.x, class_names)
         self.i = predicted if target is None else int(target)
         classes = len(options)
-        k = min(classes - 1, 20) if k is None else int(k)
+        k = min(classes - 1, 20) if k is None else k
 
         row = dict(style={"description_width": "80px"}, layout=widgets.Layout(width="300px"))
         self.false_class = widgets.Dropdown(options=[("…", -1)], description="false class", **row)
@@ -62,8 +66,8 @@ class AGIExplorer(Explorer):
                                            description="ε", continuous_update=False, **row)
         self.max_steps = widgets.IntSlider(value=max_steps, min=1, max=100, description="max steps",
                                            continuous_update=False, **row)
-        self.k = widgets.IntSlider(value=k, min=1, max=classes - 1, description="k classes",
-                                   continuous_update=False, **row)
+        self.classes = widgets.IntSlider(value=k, min=1, max=classes - 1, description="classes (k)",
+                                         continuous_update=False, **row)
 
         self.point_box, self.point_image, self.point_caption = panel("point x_t")
         self.move_box, self.move_image, self.move_caption = panel("x_t − x_0")
@@ -75,14 +79,14 @@ class AGIExplorer(Explorer):
             widgets.HTML(f"<b>AGI, one adversarial walk at a time</b> (Algorithms 1 and 2 of the AGI paper); "
                          f"explaining class i = {class_label(self.i, class_names)}"),
             widgets.HBox([labelled("mode", self.mode, "84px"), self.false_class]),
-            widgets.HBox([self.epsilon, self.max_steps, self.k]),
+            widgets.HBox([self.epsilon, self.max_steps, self.classes]),
             self.step, self.readout, self.progress, self.error,
             widgets.HBox([self.point_box, self.move_box, self.so_far_box, self.total_box]), self.plot.image,
         ]
         self._quiet = False
         self.step.observe(lambda change: self._quiet or self.update(), "value")
         self.false_class.observe(lambda change: self._quiet or self.select(), "value")
-        for control in (self.mode, self.epsilon, self.max_steps, self.k):
+        for control in (self.mode, self.epsilon, self.max_steps, self.classes):
             control.observe(lambda change: self.recompute(), "value")
         self.recompute()
 
@@ -93,7 +97,7 @@ class AGIExplorer(Explorer):
         is still in S."""
         keep = self.false_class.value
         with self.busy(3):
-            res = agi(self.model, self.x, target=self.i, classes=self.k.value, seed=self.seed,
+            res = agi(self.model, self.x, target=self.i, classes=self.classes.value, seed=self.seed,
                       epsilon=float(self.epsilon.value), max_steps=self.max_steps.value, mode=self.mode.value,
                       output=self.output, bounds=self.bounds, record="full", progress=False)
             self.advance()

@@ -16,6 +16,7 @@ import torch
 
 from ..ig import baselines as B
 from ..ig.path import integrated_gradients
+from ..common.renames import renamed
 from ..viz.images import as_array, channel_map
 from .ig import class_options, default_baselines
 from .panels import (PANEL_PX, Display, Explorer, caption, class_label, image_png, labelled, limit_of, map_png,
@@ -27,10 +28,10 @@ BLIND = np.array([1.0, 0.75, 0.0])  # amber: the blind-spot features in the mask
 class BaselinePlayground(Explorer):
     """Baselines side by side: x′, its prediction and entropy, the IG map, the blind-spot mask.
 
-    ``model``, ``x``, ``target``, ``show``, ``class_names`` as in :class:`IGExplorer`; ``baselines``: your own
+    ``model``, ``x``, ``target``, ``show``, ``class_names`` as in :class:`IGExplorer`; ``baseline``: your own menu
     {name: baseline} (default: :func:`default_baselines`, plus a constant whose value the ``constant`` slider
     sets, and a blur whose σ the ``sigma`` slider sets, for images in [0, 1]). IG runs with ``steps`` nodes of
-    ``rule``.
+    ``method`` (the quadrature rule).
 
     Every IG map has its colour key underneath (:func:`widgets_panels.caption`: −v, blue–white–red, +v).
 
@@ -41,11 +42,16 @@ class BaselinePlayground(Explorer):
 
     css = "attrkit-baselines"
 
-    def __init__(self, model, x, target=None, baselines: dict | None = None, steps: int = 32,
-                 rule: str = "gausslegendre", output: str = "logit", tolerance: float = 0.05, show=None,
-                 class_names=None):
+    def __init__(self, model, x, target=None, baseline: dict | None = None, steps: int = 32,
+                 method: str = "gausslegendre", output: str = "logit", tolerance: float = 0.05, show=None,
+                 class_names=None, **old):
         super().__init__()
-        self.model, self.class_names, self.steps, self.rule = model, class_names, steps, rule
+        old = renamed(old, "BaselinePlayground", rule="method", baselines="baseline")
+        method, baselines = old.get("method", method), old.get("baseline", baseline)
+        if baselines is not None and not isinstance(baselines, dict):
+            raise TypeError(f"baseline must be a menu {{name: baseline}} of the baselines to compare, got "
+                            f"{type(baselines).__name__}")
+        self.model, self.class_names, self.steps, self.method = model, class_names, steps, method
         self.x = one_input(model, x)
         options, predicted = class_options(model, self.x, class_names)
         self.target = predicted if target is None else int(target)
@@ -123,7 +129,7 @@ class BaselinePlayground(Explorer):
 
     def _run(self, name) -> dict:
         res = integrated_gradients(self.model, self.x, target=self.target, baseline=self.menu[name],
-                                   steps=self.steps, method=self.rule, output=self.output.value, record="none",
+                                   steps=self.steps, method=self.method, output=self.output.value, record="none",
                                    progress=False)
         base = res.baseline if res.samples == 1 else res.baseline[0]
         with torch.no_grad():

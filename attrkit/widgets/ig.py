@@ -9,7 +9,7 @@ Sundararajan, Taly & Yan 2017, Eq. 3):
     and the sum so far Σ_{l≤k} w_l ∇F(γ(α_l))·(x − x′) against α, beside F(γ(α)) − F(x′) and F(x) − F(x′).
 
 Everything a slider move shows is read from one trace (``integrated_gradients(..., record="full")``): the
-trace is recomputed only when steps, rule, output, target or baseline change.
+trace is recomputed only when steps, method, output, target or baseline change.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ import torch
 from ..ig import baselines as B
 from ..ig.path import integrated_gradients
 from ..ig.quadrature import METHODS
+from ..common.renames import renamed
 from ..viz.images import as_array
 from .panels import (Display, Explorer, Plot, caption, class_label, image_png, limit_of, map_png, maps_of, labelled,
                      one_input, panel)
@@ -53,34 +54,54 @@ def class_options(model, x, class_names=None) -> tuple[list, int]:
     return [(f"{class_label(j, class_names)}  (p = {float(p[j]):.2f})", j) for j in range(len(p))], int(p.argmax())
 
 
+def baseline_menu(baseline, old_menu, default) -> tuple[dict, str]:
+    """The explorers' baseline menu and the name shown first, from ``baseline=`` (a menu name, a menu
+    {name: baseline}, or one baseline of any kind ``integrated_gradients`` takes) and the old ``baselines=`` menu."""
+    if old_menu is not None:
+        menu = dict(old_menu)
+    elif isinstance(baseline, dict):
+        menu, baseline = dict(baseline), None
+    elif baseline is None or isinstance(baseline, str):
+        menu = default()
+    else:
+        menu, baseline = {"yours": baseline}, None
+    if not menu:
+        raise ValueError("baseline must name at least one baseline: a menu {name: baseline} with entries")
+    baseline = next(iter(menu)) if baseline is None else baseline
+    if baseline not in menu:
+        raise ValueError(f"baseline must be one of the menu's names {list(menu)}, a menu {{name: baseline}}, or a "
+                         f"baseline itself; got {baseline!r}")
+    return menu, baseline
+
+
 class IGExplorer(Explorer):
-    """α-scrubber with four linked panels, and controls for steps, rule, output, target and baseline.
+    """α-scrubber with four linked panels, and controls for steps, method, output, target and baseline.
 
     ``model``: any classifier (eval mode) returning (N, C) scores; ``x``: one input, with or without its batch
     dimension of 1; ``target``: the class explained (None: the predicted one); ``baseline``: a name of the
-    menu; ``baselines``: your own menu {name: anything ``integrated_gradients`` takes as baseline} (default
-    :func:`default_baselines`); ``show``: how to draw an input (one input → (H, W) or (H, W, 3) in [0, 1]).
+    default menu (:func:`default_baselines`), anything ``integrated_gradients`` takes as baseline, or your own
+    menu {name: baseline} (its first entry shown first); ``method``: the quadrature rule; ``show``: how to draw
+    an input (one input → (H, W) or (H, W, 3) in [0, 1]).
 
     Controls (attributes): ``alpha`` (SelectionSlider over the rule's nodes: ``alpha.index`` = node k),
-    ``steps``, ``rule``, ``output``, ``baseline``, ``target``. ``result`` is the current IGResult;
-    ``update()`` redraws from it, ``recompute()`` runs IG again.
+    ``steps``, ``method`` (the quadrature rule), ``output``, ``baseline``, ``target``. ``result`` is the current
+    IGResult; ``update()`` redraws from it, ``recompute()`` runs IG again.
     """
 
     css = "attrkit-ig"
     title = ("<b>Integrated Gradients, one node at a time</b> (IG paper Eq. 3; after Distill's baselines article, "
              "Fig. 4)")
 
-    def __init__(self, model, x, target=None, baseline=None, steps: int = 50, rule: str = "riemann_trapezoid",
-                 output: str = "logit", baselines: dict | None = None, show=None, class_names=None):
+    def __init__(self, model, x, target=None, baseline=None, steps: int = 50, method: str = "riemann_trapezoid",
+                 output: str = "logit", show=None, class_names=None, **old):
         super().__init__()
+        old = renamed(old, type(self).__name__, rule="method", baselines="baseline")
+        method = old.get("method", method)
         self.model, self.class_names, self.show = model, class_names, show
         self.x = self._one_input(model, x)
-        self.menu = dict(baselines) if baselines is not None else self._default_menu()
-        if not self.menu:
-            raise ValueError("baselines must name at least one baseline")
-        baseline = next(iter(self.menu)) if baseline is None else baseline
-        if baseline not in self.menu:
-            raise ValueError(f"baseline must be one of the menu's names {list(self.menu)}, got {baseline!r}")
+        self.menu, baseline = baseline_menu(baseline, old.get("baseline"), self._default_menu)
+        if method not in RULES:
+            raise ValueError(f"method must be one of {RULES}, got {method!r}")
         options, predicted = class_options(model, self.x, class_names)
 
         row = dict(style={"description_width": "60px"}, layout=widgets.Layout(width="230px"))
@@ -89,7 +110,7 @@ class IGExplorer(Explorer):
                                              layout=widgets.Layout(width="560px"))
         self.alpha.add_class("attrkit-alpha")
         self.steps = widgets.Dropdown(options=sorted(set(STEPS) | {steps}), value=steps, description="steps", **row)
-        self.rule = widgets.Dropdown(options=RULES, value=rule, description="rule", **row)
+        self.method = widgets.Dropdown(options=RULES, value=method, description="method", **row)
         self.output = widgets.ToggleButtons(options=["logit", "probability"], value=output,
                                             style={"button_width": "90px"})
         self.baseline = widgets.Dropdown(options=list(self.menu), value=baseline, description="baseline", **row)
@@ -101,14 +122,14 @@ class IGExplorer(Explorer):
         self._sum, self._dot = self.curves.sum, self.curves.dot
         self.children = [
             widgets.HTML(self.title),
-            widgets.HBox([self.steps, self.rule, self.baseline]),
+            widgets.HBox([self.steps, self.method, self.baseline]),
             widgets.HBox([self.target, labelled("output", self.output)]),
             self.alpha, self.readout, self.progress, self.error,
             *self._panels(),
         ]
         self._quiet = False
         self.alpha.observe(lambda change: self._quiet or self.update(), "index")
-        for control in (self.steps, self.rule, self.output, self.baseline, self.target):
+        for control in (self.steps, self.method, self.output, self.baseline, self.target):
             control.observe(lambda change: self.recompute(), "value")
         self.recompute()
 
@@ -129,7 +150,7 @@ class IGExplorer(Explorer):
     def _run(self, **extra):
         return integrated_gradients(self.model, self.x, target=self.target.value,
                                     baseline=self.menu[self.baseline.value], steps=self.steps.value,
-                                    method=self.rule.value, output=self.output.value, record="full", progress=False,
+                                    method=self.method.value, output=self.output.value, record="full", progress=False,
                                     **extra)
 
     # ---- recomputation: one IG run with the full trace ----------------------------------------------------------

@@ -33,8 +33,8 @@ class TextIGExplorer(IGExplorer):
     ``model``: a classifier taking token ids (1, L) → (1, C) scores, in eval mode; ``ids``: one text's ids, (L,)
     or (1, L); ``layer``: the module whose output (1, L, E) the path runs in (e.g. ``model.embedding``);
     ``vocab``: the word of every id (a list or dict, e.g. ``tweets.vocab``; default: the ids as text);
-    ``baselines``: the menu {name: anything ``integrated_gradients`` takes as baseline with ``layer=``}
-    (default: the all-zero embedding, and PAD = id 0 at every position); ``class_names``: labels for the target
+    ``baseline``: a menu name, or your menu {name: anything ``integrated_gradients`` takes as baseline with
+    ``layer=``} (default: the all-zero embedding, and PAD = id 0 at every position); ``class_names``: labels for the target
     menu. Controls as :class:`~attrkit.widgets.ig.IGExplorer`; ``tokens_html``/``nearest_html`` are the two
     text rows.
     """
@@ -43,15 +43,15 @@ class TextIGExplorer(IGExplorer):
     title = ("<b>Integrated Gradients over token embeddings, one node at a time</b> (IG paper Eq. 3; the path "
              "runs from the baseline's embeddings to the tokens')")
 
-    def __init__(self, model, ids, layer, vocab=None, target=None, baseline=None, baselines=None, steps: int = 32,
-                 rule: str = "gausslegendre", output: str = "logit", class_names=None):
+    def __init__(self, model, ids, layer, vocab=None, target=None, baseline=None, steps: int = 32,
+                 method: str = "gausslegendre", output: str = "logit", class_names=None, **old):
         if not isinstance(layer, nn.Module):
             raise TypeError(f"layer must be the model's embedding module (e.g. model.embedding), got "
                             f"{type(layer).__name__}")
         self.layer = layer
         self.words = lambda row: [word(vocab, int(i)) for i in row]
-        super().__init__(model, ids, target=target, baseline=baseline, steps=steps, rule=rule, output=output,
-                         baselines=baselines, class_names=class_names)
+        super().__init__(model, ids, target=target, baseline=baseline, steps=steps, method=method, output=output,
+                         class_names=class_names, **old)
 
     def _one_input(self, model, ids):
         if not isinstance(ids, torch.Tensor) or ids.is_floating_point() or ids.dim() not in (1, 2) or \
