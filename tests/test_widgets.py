@@ -313,7 +313,8 @@ def test_text_explorer_on_a_layer_without_a_vocabulary():
 
 def test_old_spellings_still_work_and_name_the_new_one(mnist, digit):
     menu = {"black": 0.0, "white": 1.0}
-    with pytest.warns(DeprecationWarning, match=r"rule=\.\.\.\) is now spelled method="):
+    with pytest.warns(DeprecationWarning, match=r"rule=\.\.\.\) is now spelled method="), \
+            pytest.warns(DeprecationWarning, match=r"IGExplorer\(baselines=\.\.\.\) is now spelled baseline="):
         ex = IGExplorer(mnist.model, digit, steps=8, rule="riemann_left", baselines=menu)
     assert ex.method.value == "riemann_left" and list(ex.menu) == ["black", "white"]
     with pytest.warns(DeprecationWarning, match=r"baselines=\.\.\.\) is now spelled baseline="):
