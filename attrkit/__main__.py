@@ -258,9 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-browser", action="store_true", help="only print the link")
     p.set_defaults(run=app)
     p = sub.add_parser("test", help="every test and every notebook (pytest + nbval)")
-    p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
     p.set_defaults(run=run_tests)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pytest_args = extra  # `python -m attrkit test -x -k ig`: the rest goes to pytest
     try:
         return args.run(args)
     except Refused as err:

@@ -267,3 +267,16 @@ def test_the_browser_gets_a_redirect_file_not_the_token(monkeypatch):
             assert path.stat().st_mode & 0o077 == 0  # readable by this user only
     finally:
         path.unlink()
+
+
+def test_test_runs_the_readme_command(monkeypatch):
+    """`python -m attrkit test` is the Makefile's `make test`: unit tests, then every notebook under nbval."""
+    calls = []
+    monkeypatch.setattr(launcher.subprocess, "call", lambda cmd, cwd, env: calls.append((cmd, cwd, env)) or 0)
+    assert launcher.main(["test", "-x"]) == 0
+    (cmd, cwd, env), = calls
+    make = (ROOT / "Makefile").read_text()
+    nbval = re.search(r"^NBVAL\s*:=\s*(.+)$", make, re.M).group(1).split()
+    assert cmd[:3] == [sys.executable, "-m", "pytest"] and cmd[3] == "tests" and cmd[-2:] == ["notebooks", "-x"]
+    assert cmd[4:-2] == nbval
+    assert Path(cwd) == ROOT and env["ATTRKIT_PROGRESS"] == "0"
