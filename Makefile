@@ -3,7 +3,8 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-PINS   := $(shell cat constraints.txt pyproject.toml | sha1sum | cut -c1-12)
+# the same hash as `cat constraints.txt pyproject.toml | sha1sum`, from the standard library (macOS has no sha1sum)
+PINS   := $(shell $(PYTHON) -c 'import hashlib; print(hashlib.sha1(b"".join(open(f, "rb").read() for f in ("constraints.txt", "pyproject.toml"))).hexdigest()[:12])')
 STAMP  := $(VENV)/.pins-$(PINS)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 PORT   ?= 8888
@@ -19,20 +20,21 @@ $(STAMP):
 	$(PY) -m pip install -q -c constraints.txt -e '.[lab,test]'
 	touch $(STAMP)
 
+# `make lab` and `make app` are `python -m attrkit lab|app` (attrkit/__main__.py): the same on macOS and Windows
+# without make. The token reaches Jupyter through the environment, never a command line (`ps` shows those);
+# `make lab TOKEN=...` chooses it.
+ifdef TOKEN
+export JUPYTER_TOKEN := $(TOKEN)
+endif
+
 lab: $(STAMP)  ## start JupyterLab on the course (token on, 127.0.0.1 only)
-	@t=$${TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(24))')}; \
-	echo "attrkit course: open http://127.0.0.1:$(PORT)/lab/tree/$(NB)?token=$$t"; \
-	cd notebooks && exec ../$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --IdentityProvider.token=$$t \
-		$(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root) $(NB)
+	$(PY) -m attrkit lab --port $(PORT) --notebook $(NB)
 
 test: $(STAMP)  ## unit tests, every notebook under nbval, browser tests
 	ATTRKIT_PROGRESS=0 $(PY) -m pytest tests $(NBVAL) notebooks
 
 app: $(STAMP)  ## instructor mode: one notebook as a clean Voilà app on 127.0.0.1 (token required)
-	@t=$${TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(16))')}; \
-	echo "open http://127.0.0.1:$(APP_PORT)/?token=$$t"; \
-	exec $(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT) --Voila.port_retries=0 \
-		--Voila.token=$$t notebooks/$(NB)
+	$(PY) -m attrkit app notebooks/$(NB) --port $(APP_PORT)
 
 unit: $(STAMP)
 	ATTRKIT_PROGRESS=0 $(PY) -m pytest tests

@@ -1,8 +1,9 @@
 """Instructor mode: a notebook served as a clean app by Voilà, opened in Debian's headless Chromium.
 
-What `make app NB=...` runs (Voilà 0.5.13):
+What `make app NB=...` (``python -m attrkit app``) runs (Voilà 0.5.13), with the token in the environment as
+``JUPYTER_TOKEN`` (``auto_token`` lets Jupyter's identity provider read it; never on the command line):
 
-    voila --no-browser --Voila.ip=127.0.0.1 --port=PORT --Voila.token=TOKEN notebooks/NB
+    voila --no-browser --Voila.ip=127.0.0.1 --port=PORT --Voila.port_retries=0 --Voila.auto_token=True notebooks/NB
 
 Checked here: the app binds to 127.0.0.1 and asks for the token; it renders the widgets without any source code
 (Voilà strips sources by default, ``--strip_sources=True``); moving a slider recomputes IG in the kernel and the
@@ -103,11 +104,11 @@ def app(tmp_path_factory):
                JUPYTER_RUNTIME_DIR=str(root / "runtime"), JUPYTER_CONFIG_DIR=str(root / "config"),
                JUPYTER_DATA_DIR=str(root / "data"), JUPYTERLAB_SETTINGS_DIR=str(root / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"))
-    env.pop("JUPYTER_TOKEN", None)
     port, token = free_port(), secrets.token_hex(16)
+    env["JUPYTER_TOKEN"] = token
     log = root / "voila.log"
     cmd = [sys.executable, "-m", "voila", "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}",
-           f"--Voila.token={token}", "app.ipynb"]
+           "--Voila.auto_token=True", "app.ipynb"]
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)

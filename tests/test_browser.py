@@ -66,9 +66,10 @@ def lab(tmp_path):
     (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false",
                                                                        "checkForUpdates": False}))
     port, token = free_port(), secrets.token_hex(16)
+    env["JUPYTER_TOKEN"] = token  # never on the command line, where `ps` shows it
     log = open(tmp_path / "lab.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-                             f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--allow-root"],
+                             f"--ServerApp.root_dir={root}", "--allow-root"],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

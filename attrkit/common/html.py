@@ -38,6 +38,23 @@ def heatmap_png(attr: torch.Tensor, size: int = 96) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
+# Colours that read in JupyterLab Light and Dark and on a projector: text and background both come from
+# JupyterLab's theme variables (fallbacks for other front ends set both, so the pair always contrasts). Text on
+# a colour of the kit's own (verdict cells, heatmap cells) is INK, whatever the theme.
+FG = "var(--jp-content-font-color1, #1a1a1a)"
+BG = "var(--jp-layout-color0, #ffffff)"
+MUTED = "var(--jp-content-font-color2, #4d4d4d)"   # captions: ≥ 4.5 : 1 on BG in both themes
+# warnings and errors: the theme's text colour, marked by a coloured bar (orange or red text fails in one theme)
+WARN = "color:var(--jp-content-font-color1, #1a1a1a);border-left:4px solid var(--jp-warn-color1, #ff9800);padding-left:6px"
+ERROR = "color:var(--jp-content-font-color1, #1a1a1a);border-left:4px solid var(--jp-error-color1, #f44336);padding-left:6px"
+INK = "#1a1a1a"
+
+
+def themed(inner: str, style: str = "") -> str:
+    """``inner`` in a block that sets its own text and background colours (from the theme when there is one)."""
+    return f"<div style='color:{FG};background:{BG};{style}'>{inner}</div>"
+
+
 def html_summary(title: str, rows: list[tuple[str, str]], images: list[tuple[str, str]] = ()) -> str:
     """A compact table of (name, value) rows and optional captioned base64 PNGs, for ``_repr_html_``."""
     import html
@@ -45,9 +62,9 @@ def html_summary(title: str, rows: list[tuple[str, str]], images: list[tuple[str
     body = "".join(f"<tr><td style='text-align:left'><b>{html.escape(k)}</b></td>"
                    f"<td style='text-align:left'>{html.escape(v)}</td></tr>" for k, v in rows)
     figs = "".join(f"<figure style='display:inline-block;margin:4px'><img src='data:image/png;base64,{png}'/>"
-                   f"<figcaption style='font-size:small'>{html.escape(cap)}</figcaption></figure>"
+                   f"<figcaption style='font-size:small;color:{MUTED}'>{html.escape(cap)}</figcaption></figure>"
                    for cap, png in images if png)
-    return f"<div><b>{html.escape(title)}</b><table>{body}</table>{figs}</div>"
+    return themed(f"<b>{html.escape(title)}</b><table>{body}</table>{figs}")
 
 
 def fmt(t, digits: int = 4) -> str:

@@ -23,6 +23,7 @@ import torch
 from ..ig import baselines as B
 from ..ig.path import integrated_gradients
 from ..ig.quadrature import METHODS
+from ..common.html import WARN
 from ..common.renames import renamed
 from ..viz.images import as_array
 from .panels import (Display, Explorer, Plot, caption, class_label, image_png, limit_of, map_png, maps_of, labelled,
@@ -174,7 +175,7 @@ class IGExplorer(Explorer):
             self.curves.draw(self.alphas, self.scores - self.f_base, self.so_far, self.change, self.output.value)
             self.update()
         if caught:
-            self.error.value += "".join(f"<div style='color:#a60'>⚠ {html.escape(str(w.message))}</div>"
+            self.error.value += "".join(f"<div style='{WARN}'>⚠ {html.escape(str(w.message))}</div>"
                                         for w in caught)
 
     def _store(self, res):

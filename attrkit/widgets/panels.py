@@ -25,6 +25,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from PIL import Image
 
+from ..common.html import ERROR
 from ..viz.images import as_array, channel_map, cmap, to_image
 
 PANEL_PX = 168  # maps are upscaled (nearest neighbour) to about this many pixels on their longer side
@@ -102,7 +103,7 @@ _SWATCH = ("<span style='display:inline-block;width:44px;height:8px;vertical-ali
 def caption(title: str, limit: float | None = None, note: str = "") -> str:
     """A panel's title, and for signed maps its scale: "−v [blue–white–red] +v"."""
     scale = "" if limit is None else f"<br>{-limit:.3g} {_SWATCH} {limit:+.3g}"
-    extra = f"<br><span style='color:#666'>{html.escape(note)}</span>" if note else ""
+    extra = f"<br><span style='color:var(--jp-content-font-color2, #4d4d4d)'>{html.escape(note)}</span>" if note else ""
     return f"<div style='font-size:12px;line-height:1.3'><b>{html.escape(title)}</b>{scale}{extra}</div>"
 
 
@@ -190,7 +191,7 @@ class Explorer(widgets.VBox):
             yield self.progress
             self.recomputations += 1
         except (ValueError, TypeError) as e:
-            self.error.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
+            self.error.value = f"<div style='{ERROR}'>{html.escape(str(e))}</div>"
         finally:
             self.progress.value = self.progress.max
             self.progress.layout.visibility = "hidden"

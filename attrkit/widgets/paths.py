@@ -208,7 +208,7 @@ class PathExplorer2D(Explorer):
             strength = min(abs(v) / m, 1.0) if m > 0 else 0.0
             rgb = (255, int(255 * (1 - strength)), int(255 * (1 - strength))) if v > 0 else \
                 (int(255 * (1 - strength)), int(255 * (1 - strength)), 255)
-            return f"<td style='background:rgb{rgb};padding:2px 6px'>{v:+.3f}</td>"
+            return f"<td style='background:rgb{rgb};color:#1a1a1a;padding:2px 6px'>{v:+.3f}</td>"
 
         m = max(np.abs(a_ig).max(), np.abs(a_agi).max(), 1e-12)
         rows = "".join(f"<tr><td>{html.escape(name)}</td>{cell(a[0], m)}{cell(a[1], m)}<td>{a.sum():+.3f}</td>"

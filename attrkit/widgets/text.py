@@ -85,7 +85,7 @@ class TextIGExplorer(IGExplorer):
         self.tokens_html.value = text_html(self.tokens, self.per_token[k], max_abs=self.limit,
                                            title=f"running attribution per token, after node {k + 1}")
         if self.nearest is None:
-            self.nearest_html.value = ("<div style='font-size:small;color:#666'>(nearest words: only when the "
+            self.nearest_html.value = ("<div style='font-size:small;color:var(--jp-content-font-color2, #4d4d4d)'>(nearest words: only when the "
                                        "layer is an nn.Embedding)</div>")
             return
         words = " ".join(f"<span style='border:1px solid #bbb;border-radius:3px;padding:1px 3px;margin:1px'>"

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..common.html import themed
 from .files import data_dir, missing, need, read_npz, read_weights
 from .models import MLP, DigitsCNN, MnistCNN, TextCNN
 
@@ -72,7 +73,7 @@ class ZooEntry:
 
     def _repr_html_(self):
         rows = "".join(f"<tr><td>{k}</td><td>{html.escape(v)}</td></tr>" for k, v in self._summary())
-        return f"<b>{self.name}</b>: {html.escape(self.description)}<table>{rows}</table>"
+        return themed(f"<b>{self.name}</b>: {html.escape(self.description)}<table>{rows}</table>")
 
 
 # ---- the five entries: each returns the fields of a ZooEntry except model ---------------------------

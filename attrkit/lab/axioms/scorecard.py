@@ -5,6 +5,7 @@ import html
 from dataclasses import dataclass, field
 
 from .. import methods as M
+from ...common.html import INK, themed
 from ...common.saving import SaveLoad
 from .checks import (check_completeness, check_dummy, check_implementation_invariance, check_linearity,
                      check_sensitivity_a, check_symmetry)
@@ -54,14 +55,14 @@ class Scorecard(SaveLoad):
                 if r.verdict != "holds":
                     notes.append(r)
                     mark = f"<sup>{len(notes)}</sup>"
-                cells += (f"<td title='{e(r.explanation)}' style='background:{COLOURS[r.verdict]};text-align:left'>"
+                cells += (f"<td title='{e(r.explanation)}' style='background:{COLOURS[r.verdict]};color:{INK};text-align:left'>"
                           f"<b>{e(r.verdict)}</b>{mark}<br/><span style='font-size:smaller'>{e(r.key)}</span></td>")
             body += f"<tr><th style='text-align:left'>{e(M.TITLES.get(m, m))}</th>{cells}</tr>"
         foot = "".join(f"<li value='{k}'>{e(M.TITLES.get(r.method, r.method))} · {e(TITLES.get(r.axiom, r.axiom))}: "
                        f"{e(r.explanation)}</li>" for k, r in enumerate(notes, 1))
-        return (f"<div><b>Axioms scorecard</b> (computed; hover a cell for its explanation)"
-                f"<table><tr><th>method</th>{head}</tr>{body}</table>"
-                f"<ol style='font-size:small'>{foot}</ol></div>")
+        return themed(f"<b>Axioms scorecard</b> (computed; hover a cell for its explanation)"
+                      f"<table><tr><th>method</th>{head}</tr>{body}</table>"
+                      f"<ol style='font-size:small'>{foot}</ol>", "padding:2px 4px")
 
 
 def scorecard(methods=None, axioms=None, options=None) -> Scorecard:

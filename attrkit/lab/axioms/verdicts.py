@@ -10,6 +10,7 @@ from torch import nn
 
 from .. import methods as M
 from .. import toys
+from ...common.html import INK, MUTED, themed
 from ...common.saving import SaveLoad
 
 EXACT = 1e-6
@@ -51,10 +52,11 @@ class AxiomResult(SaveLoad):
         return f"{TITLES.get(self.axiom, self.axiom)} · {self.method}: {self.verdict}{key}\n  {self.explanation}"
 
     def _repr_html_(self):
-        key = f" <span style='color:#555'>({html.escape(self.key)})</span>" if self.key else ""
-        return (f"<div><b>{html.escape(TITLES.get(self.axiom, self.axiom))}</b> · {html.escape(self.method)}: "
-                f"<span style='background:{COLOURS[self.verdict]};padding:1px 4px'>{self.verdict}</span>{key}"
-                f"<br/><span style='font-size:small'>{html.escape(self.explanation)}</span></div>")
+        key = f" <span style='color:{MUTED}'>({html.escape(self.key)})</span>" if self.key else ""
+        return themed(f"<b>{html.escape(TITLES.get(self.axiom, self.axiom))}</b> · {html.escape(self.method)}: "
+                      f"<span style='background:{COLOURS[self.verdict]};color:{INK};padding:1px 4px'>"
+                      f"{self.verdict}</span>{key}<br/><span style='font-size:small'>{html.escape(self.explanation)}"
+                      "</span>", "padding:2px 4px")
 
 
 def grade(err: float) -> str:
