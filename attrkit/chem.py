@@ -48,9 +48,9 @@ def _one_hot(value, choices) -> list[float]:
 
 
 def atom_features(atom) -> list[float]:
-    """One atom's feature vector (length :data:`N_FEATURES`): element, degree, attached H, formal charge (all
-    one-hot), aromatic, in a ring. Everything TPSA's atom types look at, except the neighbours (the network's
-    message passing must find those)."""
+    """One atom's feature vector (length :data:`N_FEATURES`): element, degree, attached H, formal charge −1/0/+1
+    (all one-hot; rarer charges count as 0), aromatic, in a ring. Everything TPSA's atom types look at, except
+    the neighbours (the network's message passing must find those)."""
     return (_one_hot(atom.GetSymbol(), ELEMENTS + ("other",))
             + _one_hot(min(atom.GetDegree(), DEGREES - 1), tuple(range(DEGREES)))
             + _one_hot(min(atom.GetTotalNumHs(), HYDROGENS - 1), tuple(range(HYDROGENS)))
