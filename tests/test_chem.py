@@ -145,3 +145,15 @@ def test_carbonyl_model_and_ig_auroc(test_set, Chem):
             a = chem.atom_attributions(model, g, baseline="empty", target=1, steps=32).per_atom
             aurocs.append(gt.attribution_auroc(a[None], mask[None]))
     assert torch.cat(aurocs).nanmean().item() > 0.95          # observed 1.00: the carbonyl atoms rank first
+
+
+def test_featurise_and_drawing(Chem):
+    g = chem.featurise(PARACETAMOL)
+    assert g.x.shape == (11, chem.N_FEATURES) and torch.equal(g.adj, g.adj.T) and int(g.adj.sum()) == 2 * 11
+    assert (g.x[:, :len(chem.ELEMENTS) + 1].sum(1) == 1).all()     # exactly one element slot per atom
+    with pytest.raises(ValueError, match="could not parse"):
+        chem.featurise("C1CC")
+    png = chem.draw_attributions(g.mol, {"truth": chem.tpsa_contributions(g.mol), "zeros": torch.zeros(11)})
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="2 values for a molecule of 11 atoms"):
+        chem.draw_attributions(g.mol, {"x": torch.ones(2)})
