@@ -22,14 +22,14 @@ import sys
 from .agi import agi
 from .common.saving import load
 from .ig import baselines, integrated_gradients, quadrature, steps_needed
-from .lab import axioms, exercise, explain, methods, metrics, sanity, toys
+from .lab import axioms, chem, exercise, explain, groundtruth, methods, metrics, sanity, toys
 from .zoo import imagenet
 
 from . import zoo  # noqa: E402  (after .zoo.imagenet so that attrkit.zoo is the package)
 
 # Modules that lived at the top level before the sub-packages: `from attrkit.metrics import ...` keeps working.
 for _name, _module in {"baselines": baselines, "axioms": axioms, "exercise": exercise, "explain": explain,
-                       "methods": methods, "metrics": metrics, "sanity": sanity, "toys": toys,
+                       "methods": methods, "metrics": metrics, "sanity": sanity, "toys": toys, "chem": chem, "groundtruth": groundtruth,
                        "imagenet": imagenet}.items():
     sys.modules[f"{__name__}.{_name}"] = _module
 del _name, _module

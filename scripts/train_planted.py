@@ -8,7 +8,7 @@ Images are 28x28 grey noise (8 levels in [0, 0.28]) carrying bright 5x5 shapes: 
 Bs (so neither "a bright shape is present" nor "two shapes are present" solves the task: the network must find
 both shapes and tell them apart). For a class-1 image the cause of the class is exactly the A and B pixels.
 
-Trains :class:`attrkit.models.MnistCNN` (2 classes) on 12,000 fresh images, then writes to data/planted/:
+Trains :class:`attrkit.zoo.models.MnistCNN` (2 classes) on 12,000 fresh images, then writes to data/planted/:
 ``planted.pt`` (state_dict in float16), ``test.npz`` (200 test images: ``images`` uint8 (N, 28, 28), ``labels``, ``mask_a``,
 ``mask_b`` bool) and ``metrics.json``; and to data/results/planted_grades.json the grading table of notebook 11
 (every method on the 100 class-1 test images; see :func:`methods_to_grade`).
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from attrkit import groundtruth, metrics, methods  # noqa: E402
 from attrkit import integrated_gradients as ig  # noqa: E402
 from attrkit import baselines  # noqa: E402
-from attrkit.models import MnistCNN  # noqa: E402
+from attrkit.zoo.models import MnistCNN  # noqa: E402
 
 SIZE, SHAPE = 28, 5
 PLUS = np.zeros((SHAPE, SHAPE), bool)

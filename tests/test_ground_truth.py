@@ -10,7 +10,7 @@ import torch
 
 from attrkit import groundtruth as gt
 from attrkit import zoo
-from attrkit.models import MnistCNN
+from attrkit.zoo.models import MnistCNN
 
 ROOT = Path(__file__).resolve().parent.parent
 

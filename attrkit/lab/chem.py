@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .ig import integrated_gradients
+from ..ig import integrated_gradients
 
 CHEM_HINT = "rdkit is not installed: pip install 'attrkit[chem]' (or pip install rdkit) for the molecule lab"
 ELEMENTS = ("C", "N", "O", "S", "P", "F", "Cl", "Br", "I")          # then one slot for any other element
