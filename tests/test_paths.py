@@ -69,3 +69,16 @@ def test_blur_path_is_complete_against_the_blurred_image():
 def test_a_path_needs_two_points():
     with pytest.raises(ValueError, match="two points"):
         paths.path_attributions(XYZ, toys.point(1.0, 1.0, 1.0)[None], toys.TARGET)
+
+
+def test_shapley_shubik_is_a_symmetric_mixture_but_not_ig():
+    x, b = toys.point(1.0, 1.0, 1.0), torch.zeros(1, 3, dtype=torch.float64)
+    ss = paths.shapley_shubik(XYZ, b, x, 32, toys.TARGET)[0]
+    ig = paths.path_attributions(XYZ, paths.straight_path(b, x, 64), toys.TARGET)[0]
+    assert ss[0].item() == pytest.approx(ss[1].item(), abs=1e-12)
+    assert ss.sum().item() == pytest.approx(change(XYZ, x, b), rel=1e-4)
+    # every order but the last feature's sees f = 0 at the corners: each feature gets tanh(1)/3
+    assert torch.allclose(ss, torch.full((3,), torch.tanh(torch.tensor(1.0)).item() / 3, dtype=torch.float64), atol=1e-3)
+    assert (ss - ig).abs().max().item() > 0.05
+    with pytest.raises(ValueError, match="orders"):
+        paths.shapley_shubik(XYZ, torch.zeros(1, 7), torch.ones(1, 7), 2, 1)

@@ -6,11 +6,13 @@ By the gradient theorem for line integrals the A_i add up to F(x) − F(x′) al
 IG is the straight path γ(α) = x′ + α(x − x′). Here a path is a polyline of points γ_0 = x′, …, γ_m = x,
 shape (m + 1, N, ...), and :func:`path_attributions` integrates along it with the midpoint rule per segment.
 
-Paths: :func:`straight_path` (IG), :func:`axis_path` (one feature after the other: the Shapley–Shubik corner
-paths), :func:`low_gradient_first_path` (in the spirit of Guided IG: Kapishnikov et al., CVPR 2021) and
+Paths: :func:`straight_path` (IG), :func:`axis_path` (one feature after the other; averaged over all orders it
+is :func:`shapley_shubik`), :func:`low_gradient_first_path` (in the spirit of Guided IG: Kapishnikov et al., CVPR 2021) and
 :func:`blur_path` (Blur IG: Xu, Venugopalan & Sundararajan, CVPR 2020).
 """
 from __future__ import annotations
+
+import itertools
 
 import torch
 
@@ -51,6 +53,17 @@ def axis_path(baseline: torch.Tensor, x: torch.Tensor, steps: int, order=None) -
         legs.append(straight_path(corner, end, steps)[1:])
         corner = end
     return torch.cat(legs).view(-1, *x.shape)
+
+
+def shapley_shubik(model, baseline: torch.Tensor, x: torch.Tensor, steps: int, target,
+                   output: str = "logit") -> torch.Tensor:
+    """The average of the axis paths over all n! orders of the n features (the Shapley–Shubik cost share):
+    a *mixture* of path methods. Symmetric features get equal shares, yet it is not IG. For a few features only."""
+    n = x.reshape(x.shape[0], -1).shape[1]
+    if n > 6:
+        raise ValueError(f"{n} features have {n}! orders; this is for toys of at most 6 features")
+    orders = list(itertools.permutations(range(n)))
+    return sum(path_attributions(model, axis_path(baseline, x, steps, o), target, output) for o in orders) / len(orders)
 
 
 def low_gradient_first_path(model, baseline: torch.Tensor, x: torch.Tensor, steps: int, target,
