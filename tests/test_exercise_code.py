@@ -171,9 +171,13 @@ def test_placeholder_means_not_filled_in(capsys):
         alphas = ...
         return x_base + alphas * (x - x_base)
 
-    for fn in (..., None, empty, half):
+    def attribute(model, x, x_base):
+        middles = ...
+        return middles.reshape(-1)
+
+    for fn in (..., None, empty, half, attribute):
         assert check_function(fn, reference, CASES, name="IG") is False
-        assert "✏️ IG: fill in" in capsys.readouterr().out
+        assert "✏️ IG: replace every ... in your function" in capsys.readouterr().out
 
 
 def test_errors_and_mutations_are_feedback(capsys):

@@ -78,8 +78,8 @@ def record(name: str, answer, correct: bool) -> None:
         f.write(line + "\n")
 
 
-def not_yet(name: str) -> bool:
-    print(f"✏️ {name}: fill in your prediction (replace the ...), then run this cell again.")
+def not_yet(name: str, what: str = "fill in your prediction (replace the ...), then run this cell again") -> bool:
+    print(f"✏️ {name}: {what}.")
     return False
 
 

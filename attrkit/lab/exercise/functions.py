@@ -15,6 +15,9 @@ from .answers import as_array, show
 from .feedback import not_yet, verdict
 
 
+FILL_IN = "replace every ... in your function, run its cell, then run this cell again"
+
+
 class NotFilledIn(Exception):
     """The student's function still contains the ``...`` placeholder."""
 
@@ -94,7 +97,7 @@ def check_function(student_fn, reference_fn, cases, tol=1e-6, rel=1e-4, name="yo
     failing case is shown only after a second wrong try (and in record mode never; the source is recorded).
     """
     if student_fn is ... or student_fn is None:
-        return not_yet(name)
+        return not_yet(name, FILL_IN)
     if not callable(student_fn):
         print(f"❌ {name}: expected a function (def ...), got {type(student_fn).__name__}.")
         return False
@@ -106,12 +109,10 @@ def check_function(student_fn, reference_fn, cases, tol=1e-6, rel=1e-4, name="yo
         try:
             mine = _flat(_call(student_fn, my_args, my_kwargs))
         except NotFilledIn:
-            return not_yet(name)
-        except TypeError as e:
-            if "ellipsis" in str(e):
-                return not_yet(name)
-            return _wrong(name, student_fn, number, f"your function raised TypeError: {e}", theirs, hint, reveal)
+            return not_yet(name, FILL_IN)
         except Exception as e:  # noqa: BLE001 - any error of the student's code is feedback, not a crash
+            if isinstance(e, (TypeError, AttributeError)) and "ellipsis" in str(e):  # ... * x, ....reshape()
+                return not_yet(name, FILL_IN)
             return _wrong(name, student_fn, number, f"your function raised {type(e).__name__}: {e}", theirs, hint,
                           reveal)
         if not _same_inputs(kept, my_args + tuple(my_kwargs.values())):
