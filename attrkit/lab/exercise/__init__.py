@@ -11,15 +11,17 @@
   words with synonyms (:mod:`.values`);
 - :func:`check_array`: an array the student computed, shape and all (:mod:`.values`);
 - :func:`check_function`: the student's code against a reference on a few cases (:mod:`.functions`);
+- :mod:`.references`: reference answers of code exercises the library does not already provide;
 - :func:`mode`: ``"learn"`` (hint on the first wrong try, the truth on the second) or ``"record"`` (the student
   release: answers go to a JSON-lines log, the truth is never printed) (:mod:`.feedback`).
 
 Every check prints one verdict and returns True or False (None in record mode). None raises on a wrong, missing
 or oddly typed answer: a notebook cell that checks must not turn red because the guess was wrong.
 """
+from . import references
 from .feedback import DEFAULT_LOG, LOG_VARIABLE, MODE_VARIABLE, MODES, log_path, mode, reset
 from .functions import check_function
 from .values import check, check_array
 
-__all__ = ["check", "check_array", "check_function", "mode", "reset", "log_path", "MODES", "MODE_VARIABLE",
+__all__ = ["check", "check_array", "check_function", "mode", "reset", "references", "log_path", "MODES", "MODE_VARIABLE",
            "LOG_VARIABLE", "DEFAULT_LOG"]

@@ -15,7 +15,7 @@ from .answers import as_array, show
 from .feedback import not_yet, verdict
 
 
-FILL_IN = "replace every ... in your function, run its cell, then run this cell again"
+FILL_IN = "replace every ... in your function (and return the result), run its cell, then run this cell again"
 
 
 class NotFilledIn(Exception):
@@ -53,7 +53,7 @@ def _same_inputs(before, after) -> bool:
 
 def _call(fn, args, kwargs):
     out = fn(*args, **kwargs)
-    if out is ...:
+    if out is ... or out is None:  # a body of just `...`, or no `return` yet
         raise NotFilledIn
     return out
 
@@ -92,7 +92,8 @@ def check_function(student_fn, reference_fn, cases, tol=1e-6, rel=1e-4, name="yo
     ``|mine − reference| <= tol + rel·|reference|`` everywhere (rel 1e-4 leaves room for float32 round-off
     from a different order of summation, not for a wrong formula).
 
-    A function that returns ``...`` or trips over the ``...`` placeholder counts as "not filled in yet". An
+    A function that returns ``...`` or None, or trips over the ``...`` placeholder, counts as "not filled in
+    yet". An
     exception raised by the student's function is reported, never re-raised. The reference's output for the
     failing case is shown only after a second wrong try (and in record mode never; the source is recorded).
     """
@@ -111,7 +112,7 @@ def check_function(student_fn, reference_fn, cases, tol=1e-6, rel=1e-4, name="yo
         except NotFilledIn:
             return not_yet(name, FILL_IN)
         except Exception as e:  # noqa: BLE001 - any error of the student's code is feedback, not a crash
-            if isinstance(e, (TypeError, AttributeError)) and "ellipsis" in str(e):  # ... * x, ....reshape()
+            if "ellipsis" in str(e).lower():  # ... * x, ....reshape(), torch.tensor(...)
                 return not_yet(name, FILL_IN)
             return _wrong(name, student_fn, number, f"your function raised {type(e).__name__}: {e}", theirs, hint,
                           reveal)
