@@ -60,6 +60,9 @@ def test_wheel_is_small_and_carries_the_data(wheel, request):
     missing = [p for p in shipped if f"attrkit/_data/{p}" not in names]
     assert not missing, f"data files not in the wheel: {missing}"
     assert not any(n.startswith(("tests/", "notebooks/", "bench/", "scripts/")) for n in names)
+    packages = [p.parent.relative_to(ROOT).as_posix() for p in (ROOT / "attrkit").rglob("__init__.py")]
+    absent = [p for p in packages if f"{p}/__init__.py" not in names]
+    assert not absent, f"packages missing from the wheel (list them in pyproject.toml): {absent}"
 
 
 def test_installed_wheel_works_outside_the_checkout(installed):

@@ -3,6 +3,15 @@ imports none of the methods: the ``plot_*`` wrappers read result objects (IGResu
 by their field names.
 
 Sign convention everywhere: red = positive, blue = negative, white = zero (symmetric colour scale).
+
+Other tools use other colours (issue 18, item 7): this course draws positive **red**, negative **blue**, zero
+white. The IG authors' ``Visualize`` (ankurtaly/Integrated-Gradients, used by their howto) paints positive
+**green** and negative **red**, and by default shows only the positive part (``polarity='positive'``, clipped at
+the 99.9th percentile); captum's ``visualize_image_attr`` draws ``sign="all"`` on a red–white–green map (red
+negative, green positive), and by default (``sign="absolute_value"``) only the size, in blues. So red means
+"against" there and "for" here. Before reading any map, find (1) which colour is positive (the colour bar, or the
+call's arguments), (2) whether the sign was dropped (then no colour means "against"), (3) whether one sign was
+hidden, and (4) how it was clipped (percentile clipping saturates the strongest pixels).
 Every function returns a Figure, already closed in pyplot: Jupyter shows it once, and ``display(fig)`` works.
 
 - maps (:mod:`attrkit.viz.images`): ``heatmap``, ``overlay``, ``path_strip``; the reference code's clipping

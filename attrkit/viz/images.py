@@ -4,6 +4,15 @@ rules of the reference code (IG authors: by attribution mass; AGI authors: 80th�
 Colour convention (the kit's, as in ``results.heatmap_png``): **red = positive, blue = negative, white = zero**,
 on a symmetric scale [−v, v], so zero is always the colormap's centre. Absolute maps: white = 0, black = max.
 
+Other tools use other colours (issue 18, item 7): this course draws positive **red**, negative **blue**, zero
+white. The IG authors' ``Visualize`` (ankurtaly/Integrated-Gradients, used by their howto) paints positive
+**green** and negative **red**, and by default shows only the positive part (``polarity='positive'``, clipped at
+the 99.9th percentile); captum's ``visualize_image_attr`` draws ``sign="all"`` on a red–white–green map (red
+negative, green positive), and by default (``sign="absolute_value"``) only the size, in blues. So red means
+"against" there and "for" here. Before reading any map, find (1) which colour is positive (the colour bar, or the
+call's arguments), (2) whether the sign was dropped (then no colour means "against"), (3) whether one sign was
+hidden, and (4) how it was clipped (percentile clipping saturates the strongest pixels).
+
 Every function returns its Figure, already closed in pyplot, so Jupyter shows it once (as a cell's value or with
 ``display(fig)``) and open figures don't pile up. Pass ``ax=`` (and ``cax=`` for the colorbar) to draw into
 existing axes instead, e.g. from a widget; then the caller's figure is returned and nothing is closed.
