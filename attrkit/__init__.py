@@ -9,11 +9,14 @@ Plots live in :mod:`attrkit.viz` and explorers in :mod:`attrkit.widgets` (import
 needs neither matplotlib nor ipywidgets at import time); shipped data and models in :mod:`attrkit.zoo`.
 """
 from . import baselines, exercise, zoo
+from ._mplconfig import ensure_writable_mplconfig
 from .adaptive import steps_needed
 from .agi import agi
 from .ig import integrated_gradients
 from .quadrature import quadrature
 from .results import load
+
+ensure_writable_mplconfig()  # import attrkit before matplotlib: then a read-only home (JupyterHub) does not warn
 
 __version__ = "0.1.0"
 __all__ = ["integrated_gradients", "agi", "quadrature", "steps_needed", "baselines", "zoo", "exercise", "load"]
