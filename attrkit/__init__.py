@@ -19,8 +19,12 @@ matplotlib nor ipywidgets.
 """
 import sys
 
-from .agi import agi
-from .common.saving import load
+from .common.mplconfig import ensure_writable_mplconfig
+
+ensure_writable_mplconfig()  # first, before anything imports matplotlib: a read-only home (JupyterHub) must not warn
+
+from .agi import agi  # noqa: E402
+from .common.saving import load  # noqa: E402
 from .ig import baselines, integrated_gradients, quadrature, steps_needed
 from .lab import axioms, chem, exercise, explain, groundtruth, methods, metrics, sanity, toys
 from .zoo import imagenet
@@ -29,8 +33,8 @@ from . import zoo  # noqa: E402  (after .zoo.imagenet so that attrkit.zoo is the
 
 # Modules that lived at the top level before the sub-packages: `from attrkit.metrics import ...` keeps working.
 for _name, _module in {"baselines": baselines, "axioms": axioms, "exercise": exercise, "explain": explain,
-                       "methods": methods, "metrics": metrics, "sanity": sanity, "toys": toys, "chem": chem, "groundtruth": groundtruth,
-                       "imagenet": imagenet}.items():
+                       "methods": methods, "metrics": metrics, "sanity": sanity, "toys": toys, "chem": chem,
+                       "groundtruth": groundtruth, "imagenet": imagenet}.items():
     sys.modules[f"{__name__}.{_name}"] = _module
 del _name, _module
 
