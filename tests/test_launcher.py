@@ -274,9 +274,12 @@ def test_test_runs_the_readme_command(monkeypatch):
     calls = []
     monkeypatch.setattr(launcher.subprocess, "call", lambda cmd, cwd, env: calls.append((cmd, cwd, env)) or 0)
     assert launcher.main(["test", "-x"]) == 0
-    (cmd, cwd, env), = calls
+    (cmd, cwd, env), (capped_cmd, _, capped_env) = calls
     make = (ROOT / "Makefile").read_text()
     nbval = re.search(r"^NBVAL\s*:=\s*(.+)$", make, re.M).group(1).split()
     assert cmd[:3] == [sys.executable, "-m", "pytest"] and cmd[3] == "tests" and cmd[-2:] == ["notebooks", "-x"]
     assert cmd[4:-2] == nbval
     assert Path(cwd) == ROOT and env["ATTRKIT_PROGRESS"] == "0"
+    anycpu = dict(v.split("=") for v in re.search(r"^ANYCPU\s*:=\s*(.+)$", make, re.M).group(1).split())
+    assert anycpu == launcher.ANYCPU and all(capped_env[k] == v for k, v in anycpu.items())
+    assert capped_cmd[-2:] == ["notebooks", "-x"] and "tests" not in capped_cmd
