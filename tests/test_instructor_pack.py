@@ -1,0 +1,159 @@
+"""The instructor pack: the student release, nbgrader grading, the book and the slides (scripts/*.py).
+
+The slow tests (marked ``slow``) run notebooks through nbval, nbgrader, Sphinx or nbconvert in subprocesses.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import student_release  # noqa: E402
+import grading_release  # noqa: E402
+
+NOTEBOOKS = student_release.course_notebooks(ROOT / "notebooks")
+FIXTURE = ROOT / "tests" / "fixtures" / "code_exercises.ipynb"
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+       "ATTRKIT_PROGRESS": "0"}
+
+
+def solution_lines(nb):
+    """Distinctive lines of the solution cells' text (the <details> wrapper removed), not in any other cell."""
+    lines, elsewhere = set(), set()
+    for cell in nb.cells:
+        text = re.sub(r"</?(details|summary|b)>", "", cell.source)
+        found = {line.strip() for line in text.splitlines() if len(line.strip()) > 30}
+        if "solution" in cell.metadata.get("tags", []):
+            lines |= found
+        else:
+            elsewhere |= found  # e.g. a code solution repeats the exercise stub's `def` line
+    return lines - elsewhere
+
+
+def all_text(nb):
+    parts = []
+    for cell in nb.cells:
+        parts.append(cell.source)
+        for out in cell.get("outputs", []):
+            parts.append(str(out.get("text", "")))
+            parts.extend(str(v) for k, v in out.get("data", {}).items() if k.startswith("text/"))
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    out = tmp_path_factory.mktemp("student")
+    student_release.build(out, NOTEBOOKS + [FIXTURE])
+    return out
+
+
+def test_the_release_has_every_notebook_and_a_readme(release):
+    assert sorted(p.name for p in release.glob("*.ipynb")) == sorted(p.name for p in NOTEBOOKS + [FIXTURE])
+    assert "record" in (release / "README.md").read_text()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + [FIXTURE], ids=lambda p: p.stem)
+def test_no_solution_text_and_no_answer_output(release, path):
+    source = nbformat.read(path, as_version=4)
+    student = nbformat.read(release / path.name, as_version=4)
+    text = all_text(student)
+    assert not any("solution" in c.metadata.get("tags", []) for c in student.cells)
+    assert "Solution (instructors)" not in text
+    leaked = [line for line in solution_lines(source) if line in text]
+    assert not leaked, f"solution text in the student copy: {leaked[:3]}"
+    for cell in student.cells:
+        if student_release.is_exercise(cell):
+            assert cell.outputs == [], f"an exercise cell keeps its output: {cell.source[:60]!r}"
+    # the figures the text needs stay: every output of a non-exercise cell survives
+    kept = sum(len(c.outputs) for c in source.cells if c.cell_type == "code" and not student_release.is_exercise(c)
+               and "solution" not in c.metadata.get("tags", []))
+    assert sum(len(c.get("outputs", [])) for c in student.cells) == kept
+    first_code = next(c for c in student.cells if c.cell_type == "code")
+    assert 'os.environ["ATTRKIT_EXERCISE_MODE"] = "record"' in first_code.source
+
+
+def test_the_source_notebooks_are_not_touched(tmp_path):
+    before = FIXTURE.read_bytes()
+    student_release.build(tmp_path, [FIXTURE])
+    assert FIXTURE.read_bytes() == before
+
+
+def test_building_twice_inserts_one_record_cell(tmp_path):
+    once = student_release.build(tmp_path / "a", [FIXTURE])[0]
+    twice = student_release.build(tmp_path / "b", [once])[0]
+    cells = nbformat.read(twice, as_version=4).cells
+    assert sum(student_release.SETUP_TAG in c.metadata.get("tags", []) for c in cells) == 1
+
+
+@pytest.mark.slow
+def test_every_student_notebook_runs_under_nbval_lax(release):
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+                          "--nbval-current-env", "."], cwd=release, env=ENV, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    log = release / "attrkit_answers.jsonl"
+    if log.exists():  # record mode (attrkit.exercise) writes one JSON line per check
+        records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        assert records and all({"name", "answer", "correct"} <= set(r) for r in records)
+
+
+# --- grading ------------------------------------------------------------------------------------------------
+
+def test_assertify_asserts_the_check_result():
+    assigned = grading_release.assertify("a = 1\nok = check(a, 1)\nprint('done')", "ex")
+    assert assigned.splitlines()[2] == "assert ok, 'ex: not right yet'"
+    bare = grading_release.assertify("check(\n    a,\n    1)", "ex")
+    assert bare.splitlines()[0] == "_passed = check(" and bare.splitlines()[-1].startswith("assert _passed")
+    with pytest.raises(ValueError, match="calls no check"):
+        grading_release.assertify("print(1)", "ex")
+
+
+def test_the_grading_source_marks_exercises_and_tests():
+    nb, stubs = grading_release.grading_source(nbformat.read(FIXTURE, as_version=4), "fx")
+    meta = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
+    assert set(meta) == {"fx_ex1", "fx_ex1_test", "fx_ex2", "fx_ex2_test"}
+    assert meta["fx_ex1"].metadata["nbgrader"]["solution"] and not meta["fx_ex1"].metadata["nbgrader"]["grade"]
+    assert meta["fx_ex2_test"].metadata["nbgrader"]["points"] == 1 and meta["fx_ex2_test"].metadata["nbgrader"]["locked"]
+    assert "### BEGIN SOLUTION" in meta["fx_ex1"].source and "..." in stubs["fx_ex1"]
+    assert not any("solution" in c.metadata.get("tags", []) for c in nb.cells)
+
+
+def fill(released: Path, answers: dict, out: Path) -> Path:
+    nb = nbformat.read(released, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out)
+    return out
+
+
+RIGHT = {"fx_ex1": "def path_points(x, baseline, alphas):\n"
+                   "    return torch.stack([baseline + a * (x - baseline) for a in alphas])",  # a variant
+         "fx_ex2": "def riemann_ig(x, baseline, grads):\n    return (x - baseline) * grads.sum(0) / len(grads)"}
+WRONG = {"fx_ex1": RIGHT["fx_ex1"],
+         "fx_ex2": "def riemann_ig(x, baseline, grads):\n    return x * grads.mean(0)  # the factor without x'"}
+
+
+@pytest.mark.slow
+def test_grading_scores_a_right_and_a_wrong_submission(tmp_path):
+    fixture = tmp_path / "fx.ipynb"
+    fixture.write_bytes(FIXTURE.read_bytes())
+    course = tmp_path / "course"
+    released = grading_release.build(course, [fixture], assignment="fx")
+    assert [p.name for p in released] == ["fx.ipynb"]
+    student_copy = nbformat.read(released[0], as_version=4)
+    assert "BEGIN SOLUTION" not in all_text(student_copy) and "grads.mean(dim=0)" not in all_text(student_copy)
+
+    import grade
+    right = grade.grade([fill(released[0], RIGHT, tmp_path / "ada" / "fx.ipynb")], course, "ada", "fx")
+    assert right == {"fx_ex1": (1, 1), "fx_ex2": (1, 1)}
+    tampered = {**WRONG, "fx_ex2_test": "assert True"}  # editing a locked test cell must not help
+    wrong = grade.grade([fill(released[0], tampered, tmp_path / "bob" / "fx.ipynb")], course, "bob", "fx")
+    assert wrong == {"fx_ex1": (1, 1), "fx_ex2": (0, 1)}
