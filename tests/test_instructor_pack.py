@@ -5,6 +5,7 @@ The slow tests (marked ``slow``) run notebooks through nbval, nbgrader, Sphinx o
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -157,3 +158,113 @@ def test_grading_scores_a_right_and_a_wrong_submission(tmp_path):
     tampered = {**WRONG, "fx_ex2_test": "assert True"}  # editing a locked test cell must not help
     wrong = grade.grade([fill(released[0], tampered, tmp_path / "bob" / "fx.ipynb")], course, "bob", "fx")
     assert wrong == {"fx_ex1": (1, 1), "fx_ex2": (0, 1)}
+
+
+# --- the book --------------------------------------------------------------------------------------------------
+
+import html  # noqa: E402
+
+import build_book  # noqa: E402
+
+
+def letters(text):
+    """Only the letters and digits, lower case: markup and escaping cannot hide a copied sentence."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def test_fold_mode_keeps_solutions_closed_and_exclude_drops_them():
+    nb = nbformat.read(FIXTURE, as_version=4)
+    folded = build_book.book_notebook(nb, "fold")
+    markdown = [c.source for c in folded.cells if "solution" in c.metadata.get("tags", []) and c.cell_type == "markdown"]
+    assert markdown and all(s.startswith(":::{admonition} Solution\n:class: dropdown") for s in markdown)
+    assert all("<details>" not in s for s in markdown)
+    code = [c for c in folded.cells if "solution" in c.metadata.get("tags", []) and c.cell_type == "code"]
+    assert code and all("hide-cell" in c.metadata["tags"] for c in code)
+    excluded = build_book.book_notebook(nb, "exclude")
+    assert not any("solution" in c.metadata.get("tags", []) for c in excluded.cells)
+    with pytest.raises(ValueError, match="exclude"):
+        build_book.book_notebook(nb, "show")
+
+
+def test_widgets_become_their_static_snapshot():
+    with_widgets = [p for p in NOTEBOOKS if "widgets" in nbformat.read(p, as_version=4).metadata]
+    if not with_widgets:
+        pytest.skip("no notebook saves widget state")
+    nb = build_book.book_notebook(nbformat.read(with_widgets[0], as_version=4))
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not any(build_book.WIDGET_VIEW in o.get("data", {}) for o in outputs)
+    assert any("Static snapshot" in o.get("data", {}).get("text/html", "") for o in outputs)
+    assert "widgets" not in nb.metadata
+
+
+@pytest.mark.slow
+def test_the_book_has_every_page_and_no_solution_text(tmp_path):
+    site = build_book.build(tmp_path / "book", NOTEBOOKS, solutions="exclude")
+    assert (site / "index.html").exists()
+    intro = (site / "intro.html").read_text()
+    assert "The course map" in intro and "Learning goals" in intro
+    for path in NOTEBOOKS:
+        page = (site / f"{path.stem}.html").read_text()
+        assert path.stem in intro  # the landing page links every notebook
+        text = letters(html.unescape(re.sub(r"<[^>]+>", "", page)))
+        leaked = [line for line in solution_lines(nbformat.read(path, as_version=4))
+                  if len(letters(line)) > 25 and letters(line) in text]
+        assert not leaked, f"{path.stem}: solution text on the page: {leaked[:2]}"
+        assert "Solution (instructors)" not in page
+
+
+# --- slides ----------------------------------------------------------------------------------------------------
+
+import add_slide_metadata  # noqa: E402
+import build_slides  # noqa: E402
+
+
+def test_headings_start_slides_and_solutions_are_skipped():
+    nb = add_slide_metadata.with_slide_metadata(nbformat.read(FIXTURE, as_version=4))
+    kinds = [(c.metadata["slideshow"]["slide_type"], c) for c in nb.cells]
+    assert kinds[0][0] == "slide"  # "# Fixture ..."
+    assert [k for k, c in kinds if c.source.startswith("### Exercise")] == ["subslide", "subslide"]
+    assert all(k == "skip" for k, c in kinds if "solution" in c.metadata.get("tags", []))
+    notes = add_slide_metadata.with_slide_metadata(nbformat.read(FIXTURE, as_version=4), solutions="notes")
+    assert all(c.metadata["slideshow"]["slide_type"] == "notes" for c in notes.cells
+               if "solution" in c.metadata.get("tags", []))
+
+
+def test_a_tall_run_of_cells_is_split_into_subslides():
+    cells = [nbformat.v4.new_markdown_cell("## One heading")] + [nbformat.v4.new_code_cell("x = 1\n" * 8)
+                                                                   for _ in range(6)]
+    nb = add_slide_metadata.with_slide_metadata(nbformat.v4.new_notebook(cells=cells), max_lines=22)
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
+    assert kinds[0] == "slide" and kinds.count("subslide") >= 2 and "-" in kinds
+
+
+def vendored_or_skip():
+    vendor = ROOT / "build" / "vendor"
+    if not all((vendor / name / "package.json").exists() for name in build_slides.VENDOR.values()):
+        if not shutil.which("npm"):
+            pytest.skip("neither npm nor a build/vendor folder: reveal.js cannot be fetched")
+    return vendor
+
+
+@pytest.mark.slow
+def test_a_deck_loads_reveal_js_from_local_files_only(tmp_path):
+    vendor = vendored_or_skip()
+    path = NOTEBOOKS[0]
+    deck = build_slides.build(tmp_path, [path], vendor=vendor)[0]
+    page = deck.read_text()
+    # what the browser fetches: script sources, stylesheets, module imports, require.js's list (links are not)
+    loaded = (re.findall(r'src="([^"]+)"', page) + re.findall(r'<link[^>]*href="([^"]+)"', page)
+              + re.findall(r"import \w+ from '([^']+)'", page) + re.findall(r'"([^"\s]*reveal\.js[^"\s]*)"', page))
+    remote = [u for u in loaded if re.match(r"(https?:)?//", u)]
+    assert not remote, f"the deck loads from the network: {remote}"
+    cdn = re.findall(r"https?://(?:unpkg\.com|cdnjs\.cloudflare\.com|cdn\.jsdelivr\.net)[^\s\"']*", page)
+    assert not cdn, f"CDN URLs in the deck: {cdn}"
+    for url in loaded:
+        if url.startswith("_vendor/"):
+            assert (tmp_path / url.split("?")[0]).exists(), url
+    for needed in ("_vendor/reveal.js/dist/reveal.js", "_vendor/reveal.js/plugin/notes/notes.js"):
+        assert needed in page and (tmp_path / needed).exists()
+    assert page.count("<section") >= 5  # one slide per heading, not one long slide
+    text = letters(html.unescape(re.sub(r"<[^>]+>", "", page)))
+    assert not [line for line in solution_lines(nbformat.read(path, as_version=4))
+                if len(letters(line)) > 25 and letters(line) in text]
