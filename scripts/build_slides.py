@@ -78,6 +78,7 @@ def exporter(solutions="skip") -> SlidesExporter:
     ex.mathjax_url = "_vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
     ex.mermaid_js_url = "./_vendor/mermaid-stub.mjs"
     ex.widget_renderer_url = ""
+    ex.reveal_scroll = True  # a slide taller than the screen (a long goals cell) scrolls instead of being cut
     return ex
 
 

@@ -144,6 +144,7 @@ WRONG = {"fx_ex1": RIGHT["fx_ex1"],
 
 @pytest.mark.slow
 def test_grading_scores_a_right_and_a_wrong_submission(tmp_path):
+    pytest.importorskip("nbgrader", reason="the `instructor` extra (nbgrader) is not installed")
     fixture = tmp_path / "fx.ipynb"
     fixture.write_bytes(FIXTURE.read_bytes())
     course = tmp_path / "course"
@@ -199,6 +200,7 @@ def test_widgets_become_their_static_snapshot():
 
 @pytest.mark.slow
 def test_the_book_has_every_page_and_no_solution_text(tmp_path):
+    pytest.importorskip("jupyter_book", reason="the `instructor` extra (jupyter-book) is not installed")
     site = build_book.build(tmp_path / "book", NOTEBOOKS, solutions="exclude")
     assert (site / "index.html").exists()
     intro = (site / "intro.html").read_text()
@@ -268,3 +270,26 @@ def test_a_deck_loads_reveal_js_from_local_files_only(tmp_path):
     text = letters(html.unescape(re.sub(r"<[^>]+>", "", page)))
     assert not [line for line in solution_lines(nbformat.read(path, as_version=4))
                 if len(letters(line)) > 25 and letters(line) in text]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium (see .ci/run)")
+def test_a_deck_runs_in_a_browser_with_the_network_cut_off(tmp_path):
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    deck = build_slides.build(tmp_path, [NOTEBOOKS[0]], vendor=vendored_or_skip())[0]
+    requests = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page()
+            page.route("http*://**", lambda route: (requests.append(route.request.url), route.abort()))
+            page.goto(deck.as_uri())
+            page.wait_for_function("document.querySelector('.reveal').classList.contains('ready')", timeout=30000)
+            slides = page.evaluate("document.querySelectorAll('.reveal .slides > section').length")
+            page.wait_for_function("document.querySelectorAll('.MathJax_CHTML').length > 0", timeout=30000)
+        finally:
+            browser.close()
+    assert requests == [], f"the deck asked the network for {requests}"
+    assert slides >= 5
