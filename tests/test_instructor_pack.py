@@ -210,7 +210,7 @@ def test_the_book_has_every_page_and_no_solution_text(tmp_path):
         assert path.stem in intro  # the landing page links every notebook
         text = letters(html.unescape(re.sub(r"<[^>]+>", "", page)))
         leaked = [line for line in solution_lines(nbformat.read(path, as_version=4))
-                  if len(letters(line)) > 25 and letters(line) in text]
+                  if len(letters(line)) > 50 and letters(line) in text]
         assert not leaked, f"{path.stem}: solution text on the page: {leaked[:2]}"
         assert "Solution (instructors)" not in page
 
@@ -269,7 +269,7 @@ def test_a_deck_loads_reveal_js_from_local_files_only(tmp_path):
     assert page.count("<section") >= 5  # one slide per heading, not one long slide
     text = letters(html.unescape(re.sub(r"<[^>]+>", "", page)))
     assert not [line for line in solution_lines(nbformat.read(path, as_version=4))
-                if len(letters(line)) > 25 and letters(line) in text]
+                if len(letters(line)) > 50 and letters(line) in text]
 
 
 @pytest.mark.slow
