@@ -11,13 +11,13 @@ PORT   ?= 8888
 NB     ?= 00_start_here.ipynb
 APP_PORT ?= 8866
 
-.PHONY: lab test unit notebooks app bench data weights clean
+.PHONY: lab test unit notebooks app bench data weights clean student grading grade book slides
 
 $(STAMP):
 	@if [ -d $(VENV) ]; then echo "pins changed: rebuilding $(VENV)"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[lab,test,chem]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[lab,test,chem,instructor]'
 	touch $(STAMP)
 
 # `make lab` and `make app` are `python -m attrkit lab|app` (attrkit/__main__.py): the same on macOS and Windows
@@ -40,6 +40,21 @@ test: $(STAMP)  ## unit tests, every notebook under nbval (twice: as is, and wit
 
 app: $(STAMP)  ## instructor mode: one notebook as a clean Voilà app on 127.0.0.1 (token required)
 	$(PY) -m attrkit app notebooks/$(NB) --port $(APP_PORT)
+
+student: $(STAMP)  ## student release: solutions out, answer outputs cleared, checks record (build/student)
+	$(PY) -m attrkit student --out build/student
+
+grading: $(STAMP)  ## nbgrader course: autograded code exercises with points (build/grading)
+	$(PY) scripts/grading_release.py --course build/grading
+
+grade: $(STAMP)  ## grade one student: make grade SUB="ada/*.ipynb" STUDENT=ada
+	$(PY) scripts/grade.py $(SUB) --student $(or $(STUDENT),student) --course build/grading
+
+book: $(STAMP)  ## static website of the executed course (build/book/_build/html); SOLUTIONS=fold folds them in
+	$(PY) scripts/build_book.py --out build/book --solutions $(or $(SOLUTIONS),exclude)
+
+slides: $(STAMP)  ## one reveal.js deck per notebook, offline (build/slides)
+	$(PY) scripts/build_slides.py --out build/slides
 
 unit: $(STAMP)
 	ATTRKIT_PROGRESS=0 $(PY) -m pytest tests

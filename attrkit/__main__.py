@@ -254,6 +254,15 @@ def run_tests(args) -> int:
                             *args.pytest_args], cwd=root, env=capped)
 
 
+def student(args) -> int:
+    """The instructor pack's student release; its options (``--out``) go to the script."""
+    script = CHECKOUT / "scripts" / "student_release.py"
+    if not script.is_file():
+        raise Refused("the student release is built from a checkout of the repository (scripts/ is not in the "
+                      "wheel): run this from the repository folder.")
+    return subprocess.call([sys.executable, str(script), *args.pytest_args])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m attrkit", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -270,8 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=app)
     p = sub.add_parser("test", help="every test and every notebook (pytest + nbval)")
     p.set_defaults(run=run_tests)
+    p = sub.add_parser("student", help="the student release of the course (scripts/student_release.py)")
+    p.set_defaults(run=student)
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "test":
+    if extra and args.command not in ("test", "student"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.pytest_args = extra  # `python -m attrkit test -x -k ig`: the rest goes to pytest
     try:

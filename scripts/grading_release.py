@@ -38,13 +38,17 @@ c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplemente
 '''
 
 
+CHECKS = ("check", "check_function", "check_array")  # attrkit.exercise's checks: each returns True when right
+
+
 def is_test(cell) -> bool:
-    return cell.cell_type == "code" and (TEST_TAG in cell.metadata.get("tags", []) or "check(" in cell.source)
+    return cell.cell_type == "code" and (TEST_TAG in cell.metadata.get("tags", []) or
+                                         any(f"{name}(" in cell.source for name in CHECKS))
 
 
 def _is_check_call(node) -> bool:
     return (isinstance(node, ast.Call) and
-            (getattr(node.func, "id", None) == "check" or getattr(node.func, "attr", None) == "check"))
+            (getattr(node.func, "id", None) in CHECKS or getattr(node.func, "attr", None) in CHECKS))
 
 
 def assertify(source: str, label: str) -> str:
