@@ -101,3 +101,24 @@ def test_captum_methods_leave_parameter_storage_and_versions():
         pending.backward()                                 # fails if a saved weight was modified in place
         assert all(p.grad is not None for p in net.parameters())
         net.zero_grad(set_to_none=True)
+
+
+class TupleOut(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(12, 4)
+
+    def forward(self, x):
+        return self.linear(x.flatten(1)), "extra"
+
+
+def test_a_model_returning_a_tuple_gets_a_clear_message(x):
+    model = TupleOut().eval()
+    calls = [lambda: methods.gradient(model, x), lambda: methods.smoothgrad(model, x),
+             lambda: metrics.causal_metric(model, x, torch.rand(3, 2, 2)),
+             lambda: E.explain(model, x[:1], methods={"gradient": methods.gradient}),
+             lambda: sanity.cascading_randomisation(model, x, methods.gradient, progress=False)]
+    for call in calls:
+        with pytest.raises(TypeError, match=r"the model returned a tuple, not a tensor of class scores \(N, classes\); "
+                                            "wrap it in an nn.Module"):
+            call()

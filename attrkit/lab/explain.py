@@ -24,6 +24,7 @@ from ..common.checks import check_model, check_output, guard
 from ..agi.walk import agi
 from ..ig.path import integrated_gradients
 from .metrics import causal_metric, edge_map, random_map
+from .methods import model_scores
 from ..common.saving import SaveLoad
 from ..common.html import heatmap_png, html_summary
 
@@ -144,7 +145,7 @@ def explain(model, image, target=None, class_names=None, top=5, methods=None, me
         raise ValueError("image must be one image tensor (C, H, W) or (1, C, H, W) in the model's input space")
     x = (image if image.dim() == 4 else image.unsqueeze(0)).detach()
     with torch.no_grad(), guard(model, x):  # the model and the methods get copies: a model may write to its input
-        p = torch.softmax(model(x.clone()), dim=-1)[0]
+        p = torch.softmax(model_scores(model, x.clone()), dim=-1)[0]
     names = class_names or [str(c) for c in range(len(p))]
     if len(names) != len(p):
         raise ValueError(f"class_names has {len(names)} names but the model has {len(p)} classes")
@@ -231,7 +232,7 @@ def shortcut_report(model, images, labels, add_marker, marker_mask, methods: dic
     marked = add_marker(images.clone(), y).detach()
     mask = torch.stack([marker_mask(int(c)) for c in y])
     with torch.no_grad():  # the model and the methods get copies: a model may write to its input
-        out_marked = model(marked.clone())
+        out_marked = model_scores(model, marked.clone())
         c = out_marked.shape[1]
         wrong = (y + 1) % c
         pred_wrong = model(add_marker(images.clone(), wrong)).argmax(1)

@@ -45,12 +45,23 @@ def copy_of(x: torch.Tensor) -> torch.Tensor:
     return x.detach().clone()
 
 
+def model_scores(model, x: torch.Tensor) -> torch.Tensor:
+    """``model(x)``, which must be one tensor of class scores (N, classes): tuples, dicts and ``ModelOutput``
+    objects are refused with what to do, not met later as an AttributeError."""
+    out = model(x)
+    if not isinstance(out, torch.Tensor):
+        hint = " (for a Hugging Face model, return its .logits)" if hasattr(out, "logits") else ""
+        raise TypeError(f"the model returned a {type(out).__name__}, not a tensor of class scores (N, classes); "
+                        f"wrap it in an nn.Module whose forward returns that one tensor{hint}")
+    return out
+
+
 def prepare(model, inputs, target=None, baseline=None):
     """Validate the common arguments → (a copy of the inputs, target (N,) long, baseline with the inputs' shape)."""
     check_model(model)
     inputs = copy_of(check_batch(inputs))
     with torch.no_grad():
-        logits = model(copy_of(inputs))
+        logits = model_scores(model, copy_of(inputs))
     classes = check_logits(logits, len(inputs))
     target = check_target(target, len(inputs), classes, logits.argmax(1))
     return inputs, target, resolve_baseline(baseline, inputs)
@@ -76,7 +87,7 @@ def target_gradient(model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> 
     """∂F_target/∂x for every row of x (the rows are independent in eval mode, so one backward does them all)."""
     leaf = x.detach().clone().requires_grad_(True)
     with torch.enable_grad():  # leaf.clone(): a model may write to its input, which autograd forbids on a leaf
-        score = model(leaf.clone()).gather(1, target.view(-1, 1)).sum()
+        score = model_scores(model, leaf.clone()).gather(1, target.view(-1, 1)).sum()
         grad, = torch.autograd.grad(score, leaf, allow_unused=True)
     if grad is None:
         raise no_gradient_error()
@@ -145,7 +156,7 @@ def agi_result(model, inputs, target=None, **options):
     x, t, _ = prepare(model, inputs, target, None)
     if "classes" not in options:
         with torch.no_grad():
-            options["classes"] = "all" if model(copy_of(x[:1])).shape[1] <= 21 else 20
+            options["classes"] = "all" if model_scores(model, copy_of(x[:1])).shape[1] <= 21 else 20
     options.setdefault("record", "none")
     options.setdefault("progress", False)
     return run_agi(model, x, target=t, **options)  # x is prepare's copy: the caller's inputs stay as they were

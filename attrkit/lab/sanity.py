@@ -25,6 +25,7 @@ from ..common.checks import check_batch, check_model, guard
 from ..common.progress import progress_bar
 from ..common.saving import SaveLoad
 from ..common.html import heatmap_png, html_summary
+from .methods import model_scores
 
 
 # ---- which layers, and how they are randomised --------------------------------------------------------------
@@ -184,7 +185,7 @@ def cascading_randomisation(model, inputs, method, target=None, layers=None, see
     with guard(model, inputs):
         if target is None:
             with torch.no_grad():
-                target = model(inputs.detach().clone()).argmax(1)  # copies: a model may write to its input
+                target = model_scores(model, inputs.detach().clone()).argmax(1)  # copies: a model may write to its input
         target = torch.as_tensor(target).long().expand(len(inputs)).clone() if torch.as_tensor(target).dim() == 0 \
             else torch.as_tensor(target).long()
         before = {k: v.detach().clone() for k, v in model.state_dict().items()}
