@@ -84,15 +84,20 @@ def test_fallback_warns_and_returns_random_model(empty_hub):
     assert model(torch.rand(1, 3, 64, 64)).shape == (1, 1000)
 
 
-def test_cached_weights_are_used_without_download(empty_hub):
-    """Put a (random) state_dict where torch.hub keeps resnet18's file: it must be loaded from there."""
+def test_cached_weights_are_used_without_download(empty_hub, monkeypatch):
+    """Put a (random) state_dict where torch.hub keeps resnet18's file: it must be loaded from there. Its name
+    carries its own hash, as torchvision's files do (the kit checks it), so the weights entry is pointed at it."""
+    import hashlib
     from torchvision.models import ResNet18_Weights, resnet18
-    path = imagenet.cached_weights_path(ResNet18_Weights.DEFAULT)
-    assert path.parent == empty_hub
-    path.parent.mkdir(parents=True)
+    assert imagenet.cached_weights_path(ResNet18_Weights.DEFAULT).parent == empty_hub
+    empty_hub.mkdir(parents=True)
     torch.manual_seed(0)
     reference = resnet18()
-    torch.save(reference.state_dict(), path)
+    torch.save(reference.state_dict(), empty_hub / "tmp.pth")
+    name = f"resnet18-{hashlib.sha256((empty_hub / 'tmp.pth').read_bytes()).hexdigest()[:8]}.pth"
+    (empty_hub / "tmp.pth").rename(empty_hub / name)
+    entry = ResNet18_Weights.DEFAULT.value
+    monkeypatch.setattr(entry, "url", entry.url.rsplit("/", 1)[0] + "/" + name)
     model = imagenet.load_imagenet_model("resnet18")
     assert torch.equal(model.net.fc.weight, reference.fc.weight)
 
@@ -157,3 +162,11 @@ def test_rejects_truncated_image():
     data = png_bytes(fmt="JPEG", size=(64, 64))
     with pytest.raises(ValueError, match="could not decode image"):
         imagenet.load_image(data[: len(data) // 2])
+
+
+def test_cmyk_and_palette_images_become_rgb():
+    cmyk = io.BytesIO()
+    Image.new("CMYK", (4, 4), (255, 0, 0, 0)).save(cmyk, "JPEG", quality=95)  # pure cyan ink
+    x = imagenet.load_image(cmyk.getvalue(), size=None)
+    assert x.shape == (3, 4, 4) and x[0].max() < 0.1 and x[1:].min() > 0.9
+    assert imagenet.load_image(png_bytes("P", fmt="GIF"), size=None).shape == (3, 10, 20)

@@ -24,6 +24,7 @@ from ..common.checks import check_model, check_output, guard
 from ..agi.walk import agi
 from ..ig.path import integrated_gradients
 from .metrics import causal_metric, edge_map, random_map
+from .methods import model_scores
 from ..common.saving import SaveLoad
 from ..common.html import heatmap_png, html_summary
 
@@ -143,8 +144,8 @@ def explain(model, image, target=None, class_names=None, top=5, methods=None, me
     if not isinstance(image, torch.Tensor) or image.dim() not in (3, 4) or (image.dim() == 4 and len(image) != 1):
         raise ValueError("image must be one image tensor (C, H, W) or (1, C, H, W) in the model's input space")
     x = (image if image.dim() == 4 else image.unsqueeze(0)).detach()
-    with torch.no_grad(), guard(model, x):
-        p = torch.softmax(model(x), dim=-1)[0]
+    with torch.no_grad(), guard(model, x):  # the model and the methods get copies: a model may write to its input
+        p = torch.softmax(model_scores(model, x.clone()), dim=-1)[0]
     names = class_names or [str(c) for c in range(len(p))]
     if len(names) != len(p):
         raise ValueError(f"class_names has {len(names)} names but the model has {len(p)} classes")
@@ -154,7 +155,7 @@ def explain(model, image, target=None, class_names=None, top=5, methods=None, me
     method_settings.setdefault("agi_classes", min(9, len(p) - 1))
     methods = methods or standard_methods(output=output, progress=progress, **method_settings)
     tt = torch.tensor([t])
-    maps = {k: f(model, x, tt).detach()[0] for k, f in methods.items()}
+    maps = {k: f(model, x.clone(), tt).detach()[0] for k, f in methods.items()}
     pps = math.ceil(x.shape[-1] * x.shape[-2] / metric_steps)
     stack = torch.stack(list(maps.values()))
     xs, ts = x.expand(len(maps), *x.shape[1:]), tt.expand(len(maps))
@@ -227,16 +228,17 @@ def shortcut_report(model, images, labels, add_marker, marker_mask, methods: dic
     """
     check_model(model)
     y = torch.as_tensor(labels).long()
-    marked = add_marker(images, y)
+    images = images.detach()
+    marked = add_marker(images.clone(), y).detach()
     mask = torch.stack([marker_mask(int(c)) for c in y])
-    with torch.no_grad():
-        out_marked = model(marked)
+    with torch.no_grad():  # the model and the methods get copies: a model may write to its input
+        out_marked = model_scores(model, marked.clone())
         c = out_marked.shape[1]
         wrong = (y + 1) % c
-        pred_wrong = model(add_marker(images, wrong)).argmax(1)
-        acc_clean = float((model(images).argmax(1) == y).float().mean())
-    share_marked = {k: marker_share(f(model, marked, y), mask) for k, f in methods.items()}
-    share_clean = {k: marker_share(f(model, images, y), mask) for k, f in methods.items()}
+        pred_wrong = model(add_marker(images.clone(), wrong)).argmax(1)
+        acc_clean = float((model(images.clone()).argmax(1) == y).float().mean())
+    share_marked = {k: marker_share(f(model, marked.clone(), y), mask) for k, f in methods.items()}
+    share_clean = {k: marker_share(f(model, images.clone(), y), mask) for k, f in methods.items()}
     return ShortcutReport(share_marked=share_marked, share_clean=share_clean, chance=float(mask.float().mean()),
                           accuracy_marked=float((out_marked.argmax(1) == y).float().mean()), accuracy_clean=acc_clean,
                           accuracy_wrong_marker=float((pred_wrong == y).float().mean()),

@@ -8,12 +8,16 @@ x′ (None: zeros); methods that do not use one ignore it (see ``USES_BASELINE``
 the functions, ``TITLES`` to readable names.
 
 Gradient methods here are a few lines each: a fresh leaf copy of the inputs, ``torch.autograd.grad`` under
-:func:`attrkit.common.checks.guard`, so the caller's model and tensors are untouched. IG and AGI call the kit's own
-implementations; DeepLift and LRP come from captum, an optional dependency: without it they raise
-:class:`MissingDependency` (an ImportError) saying what to install, and :func:`available` lists what runs.
+:func:`attrkit.common.checks.guard`, so the caller's model and tensors are untouched. The model only ever sees
+copies (:func:`copy_of`): a model that writes to its input (``x.sub_(0.5)`` in ``forward``) cannot change the
+caller's tensors. IG and AGI call the kit's own implementations; DeepLift and LRP come from captum, an optional
+dependency: without it they raise :class:`MissingDependency` (an ImportError) saying what to install, and
+:func:`available` lists what runs. captum rewrites the weights it explains (LRP swaps ``weight.data`` and copies
+the old values back), so it works on a deep copy of the model (:func:`captum_copy`).
 """
 from __future__ import annotations
 
+import copy
 import warnings
 
 import torch
@@ -36,12 +40,28 @@ class UnsupportedModel(ValueError):
 
 # ---- shared plumbing -------------------------------------------------------------------------------------
 
+def copy_of(x: torch.Tensor) -> torch.Tensor:
+    """A detached copy: what the model is given, so that a model writing to its input changes only the copy."""
+    return x.detach().clone()
+
+
+def model_scores(model, x: torch.Tensor) -> torch.Tensor:
+    """``model(x)``, which must be one tensor of class scores (N, classes): tuples, dicts and ``ModelOutput``
+    objects are refused with what to do, not met later as an AttributeError."""
+    out = model(x)
+    if not isinstance(out, torch.Tensor):
+        hint = " (for a Hugging Face model, return its .logits)" if hasattr(out, "logits") else ""
+        raise TypeError(f"the model returned a {type(out).__name__}, not a tensor of class scores (N, classes); "
+                        f"wrap it in an nn.Module whose forward returns that one tensor{hint}")
+    return out
+
+
 def prepare(model, inputs, target=None, baseline=None):
-    """Validate the common arguments → (inputs, target (N,) long, baseline with the inputs' shape)."""
+    """Validate the common arguments → (a copy of the inputs, target (N,) long, baseline with the inputs' shape)."""
     check_model(model)
-    inputs = check_batch(inputs)
+    inputs = copy_of(check_batch(inputs))
     with torch.no_grad():
-        logits = model(inputs.detach())
+        logits = model_scores(model, copy_of(inputs))
     classes = check_logits(logits, len(inputs))
     target = check_target(target, len(inputs), classes, logits.argmax(1))
     return inputs, target, resolve_baseline(baseline, inputs)
@@ -66,8 +86,8 @@ def resolve_baseline(baseline, inputs: torch.Tensor) -> torch.Tensor:
 def target_gradient(model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """∂F_target/∂x for every row of x (the rows are independent in eval mode, so one backward does them all)."""
     leaf = x.detach().clone().requires_grad_(True)
-    with torch.enable_grad():
-        score = model(leaf).gather(1, target.view(-1, 1)).sum()
+    with torch.enable_grad():  # leaf.clone(): a model may write to its input, which autograd forbids on a leaf
+        score = model_scores(model, leaf.clone()).gather(1, target.view(-1, 1)).sum()
         grad, = torch.autograd.grad(score, leaf, allow_unused=True)
     if grad is None:
         raise no_gradient_error()
@@ -136,10 +156,10 @@ def agi_result(model, inputs, target=None, **options):
     x, t, _ = prepare(model, inputs, target, None)
     if "classes" not in options:
         with torch.no_grad():
-            options["classes"] = "all" if model(x[:1].detach()).shape[1] <= 21 else 20
+            options["classes"] = "all" if model_scores(model, copy_of(x[:1])).shape[1] <= 21 else 20
     options.setdefault("record", "none")
     options.setdefault("progress", False)
-    return run_agi(model, x, target=t, **options)
+    return run_agi(model, x, target=t, **options)  # x is prepare's copy: the caller's inputs stay as they were
 
 
 # ---- captum (optional) ------------------------------------------------------------------------------------
@@ -152,6 +172,20 @@ def _captum():
     return captum.attr
 
 
+def captum_copy(model: nn.Module) -> nn.Module:
+    """A deep copy of the model for captum. captum's LRP replaces every ruled layer's ``weight.data`` and then
+    copies the saved state back with ``load_state_dict``: the values return, but in new storage with bumped
+    version counters, so a backward the user has pending through the model fails ("modified by an inplace
+    operation"). On a copy the user's parameters, their storage and their versions are never touched; the
+    price is one copy of the parameters for the duration of the call."""
+    try:
+        return copy.deepcopy(model)
+    except Exception as e:  # a model holding something deepcopy cannot copy (an open file, a lock, a generator)
+        raise UnsupportedModel(f"captum's methods run on a copy of the model, and this model cannot be copied "
+                               f"(copy.deepcopy failed: {type(e).__name__}: {e}); make its attributes copyable "
+                               f"or use a method of the kit's own (gradient, ig, agi)") from None
+
+
 def deeplift(model, inputs, target=None, baseline=None):
     """DeepLift, Rescale rule (Shrikumar et al. 2017), by captum: multipliers Δout/Δin of every nonlinearity
     between the input and the baseline, chained backwards. Needs captum; nonlinearities must be modules."""
@@ -160,7 +194,7 @@ def deeplift(model, inputs, target=None, baseline=None):
     with guard(model, inputs), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         leaf = x.detach().clone().requires_grad_(True)
-        return ca.DeepLift(model).attribute(leaf, baselines=b, target=t).detach()
+        return ca.DeepLift(captum_copy(model)).attribute(leaf, baselines=b, target=t).detach()
 
 
 LRP_RULES = ("z", "epsilon")
@@ -179,29 +213,23 @@ def lrp(model, inputs, target=None, baseline=None, rule="z"):
     if rule not in LRP_RULES:
         raise ValueError(f"rule must be one of {LRP_RULES}, got {rule!r}")
     x, t, _ = prepare(model, inputs, target, None)
-    leaves = [m for m in model.modules() if not list(m.children())]
-    ruled = [m for m in leaves if isinstance(m, (nn.Linear, nn.Conv2d))]
+    ruled = [m for m in model.modules() if not list(m.children()) and isinstance(m, (nn.Linear, nn.Conv2d))]
     if not ruled or not list(model.children()):
         raise UnsupportedModel(f"LRP needs a network of layer modules (e.g. nn.Sequential of nn.Linear, nn.Conv2d, "
                                f"nn.ReLU); {type(model).__name__} has none for its rules to act on")
-    saved = [(m, k, m.__dict__[k]) for m in leaves for k in ("rule", "activations") if k in m.__dict__]
+    work = captum_copy(model)  # the rules, captum's activations and its weight rewrites all stay on the copy
+    for m in work.modules():
+        if not list(m.children()) and isinstance(m, (nn.Linear, nn.Conv2d)):
+            m.rule = GammaRule(gamma=0.0, set_bias_to_zero=True) if rule == "z" else EpsilonRule()
     try:
         with guard(model, inputs), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for m in ruled:
-                m.rule = GammaRule(gamma=0.0, set_bias_to_zero=True) if rule == "z" else EpsilonRule()
             leaf = x.detach().clone().requires_grad_(True)
-            return ca.LRP(model).attribute(leaf, target=t).detach()
+            return ca.LRP(work).attribute(leaf, target=t).detach()
     except TypeError as e:
         if "no rule defined" in str(e):
             raise UnsupportedModel(f"captum's LRP cannot handle this model: {str(e).splitlines()[0]}") from None
         raise
-    finally:  # captum leaves rule/activations attributes behind on some paths: put the layers back as they were
-        for m in leaves:
-            for k in ("rule", "activations"):
-                m.__dict__.pop(k, None)
-        for m, k, v in saved:
-            m.__dict__[k] = v
 
 
 def lrp_epsilon(model, inputs, target=None, baseline=None):

@@ -40,6 +40,7 @@ from ..common.checks import check_batch_size, check_logits, check_model, check_o
 from ..ig.baselines import gaussian_blur
 from ..common.progress import progress_bar
 from .curves import CausalCurve, CausalCurves
+from .methods import model_scores
 
 KINDS = ("deletion", "insertion")
 PROTOCOLS = ("ours", "agi-repo")
@@ -181,7 +182,8 @@ def causal_metric(model, images, saliencies, kind="deletion", target=None, subst
     rows_s = torch.arange(n_steps + 1).repeat(n)
     out = torch.empty(n, n_steps + 1)
     with guard(model, images), torch.no_grad():
-        logits = torch.cat([model(chunk) for chunk in x.split(batch_size)])
+        # chunk.clone(): x shares the caller's storage, and a model may write to its input (x.sub_ in forward)
+        logits = torch.cat([model_scores(model, chunk.clone()) for chunk in x.split(batch_size)])
         targets = check_target(target, n, check_logits(logits, n), logits.argmax(1))
         with progress_bar(len(rows_i), progress, kind) as bar:
             for ii, ss in zip(rows_i.split(batch_size), rows_s.split(batch_size)):

@@ -25,6 +25,7 @@ from ..common.checks import check_batch, check_model, guard
 from ..common.progress import progress_bar
 from ..common.saving import SaveLoad
 from ..common.html import heatmap_png, html_summary
+from .methods import model_scores
 
 
 # ---- which layers, and how they are randomised --------------------------------------------------------------
@@ -184,14 +185,14 @@ def cascading_randomisation(model, inputs, method, target=None, layers=None, see
     with guard(model, inputs):
         if target is None:
             with torch.no_grad():
-                target = model(inputs).argmax(1)
+                target = model_scores(model, inputs.detach().clone()).argmax(1)  # copies: a model may write to its input
         target = torch.as_tensor(target).long().expand(len(inputs)).clone() if torch.as_tensor(target).dim() == 0 \
             else torch.as_tensor(target).long()
         before = {k: v.detach().clone() for k, v in model.state_dict().items()}
         stages, maps, changed = [], [], []
         with progress_bar(len(names) + 1, progress, "randomisation") as bar:
             for stage, m in randomised_models(model, names, seed):
-                r = method(m.eval(), inputs, target)
+                r = method(m.eval(), inputs.detach().clone(), target)
                 maps.append((r.attributions if hasattr(r, "attributions") else r).detach().cpu())
                 changed.append([k for k, v in m.state_dict().items() if not torch.equal(v, before[k])])
                 stages.append(stage)

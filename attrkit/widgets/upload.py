@@ -1,7 +1,8 @@
 """Your own image in a notebook: a FileUpload widget, and the validated image it holds.
 
-Validation is :func:`attrkit.zoo.imagenet.load_image` (image types only, a byte limit, a pixel limit read from the
-header before decoding); this module only unpacks what the widget received.
+Validation is :func:`attrkit.zoo.imagenet.load_image` (image types only, a byte limit, pixel and side limits read
+from the header before decoding); this module only unpacks what the widget received. Every refusal is an
+:class:`attrkit.zoo.imagenet.ImageRejected`, which the widget turns into the shipped photo and a message.
 """
 from __future__ import annotations
 
@@ -17,17 +18,26 @@ def upload_widget():
 
 
 def _uploaded_file(upload):
-    """(name, bytes) of the file in a FileUpload widget (or its ``.value``), or None when nothing is uploaded."""
-    value = getattr(upload, "value", upload)
+    """(name, bytes) of the file in a FileUpload widget (or its ``.value``), or None when nothing is uploaded;
+    a value of any other shape is an ImageRejected."""
+    try:
+        return _unpack(getattr(upload, "value", upload))
+    except (KeyError, TypeError, ValueError) as e:  # not what ipywidgets 7 or 8 put in a FileUpload's value
+        if isinstance(e, imagenet.ImageRejected):
+            raise
+        raise imagenet.ImageRejected(f"could not read the upload ({type(e).__name__}: {e})") from None
+
+
+def _unpack(value):
     if isinstance(value, dict):                       # ipywidgets 7: {name: {"content": ...}}
         value = [dict(v, name=k) for k, v in value.items()] if all(isinstance(v, dict) for v in value.values()) \
             else [value]
     if not value:
         return None
     if len(value) > 1:
-        raise ValueError(f"{len(value)} files were uploaded; upload one image")
+        raise imagenet.ImageRejected(f"{len(value)} files were uploaded; upload one image")
     f = value[0]
-    return str(f.get("name", "upload")), bytes(f["content"])
+    return str(f.get("name", "upload")), bytes(memoryview(f["content"]))  # memoryview: never bytes(huge int)
 
 
 def image_from_upload(upload, size=224, fallback="chelsea", max_bytes=None):
@@ -35,8 +45,9 @@ def image_from_upload(upload, size=224, fallback="chelsea", max_bytes=None):
 
     Validation is :func:`attrkit.zoo.imagenet.load_image`: image types only (JPEG, PNG, BMP, GIF, WebP; anything
     else is refused), a byte limit (``max_bytes``, default 20 MB), and a pixel limit checked from the header
-    before decoding (decompression bombs). With nothing uploaded, or a refused file, the shipped photo
-    ``fallback`` is used and ``message`` says why; ``fallback=None`` raises the ValueError instead.
+    before decoding (decompression bombs, and images too elongated to resize). With nothing uploaded, or a
+    refused file, the shipped photo ``fallback`` is used and ``message`` says why; ``fallback=None`` raises the
+    :class:`~attrkit.zoo.imagenet.ImageRejected` (a ValueError) instead.
     """
     limit = imagenet.MAX_BYTES if max_bytes is None else max_bytes
     try:
@@ -45,10 +56,10 @@ def image_from_upload(upload, size=224, fallback="chelsea", max_bytes=None):
             name, data = got
             return imagenet.load_image(data, size=size, max_bytes=limit), f"using your upload {name!r}"
         reason = "no image uploaded"
-    except (ValueError, KeyError, TypeError) as e:
+    except imagenet.ImageRejected as e:
         if fallback is None:
-            raise ValueError(f"upload refused: {e}") from None
+            raise imagenet.ImageRejected(f"upload refused: {e}") from None
         reason = f"upload refused: {e}"
     if fallback is None:
-        raise ValueError("no image uploaded")
+        raise imagenet.ImageRejected("no image uploaded")
     return imagenet.load_photo(fallback, size=size), f"{reason}; using the shipped photo {fallback!r}"
