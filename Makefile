@@ -17,7 +17,7 @@ $(STAMP):
 	@if [ -d $(VENV) ]; then echo "pins changed: rebuilding $(VENV)"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[lab,test,chem,instructor]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[lab,test,imagenet,chem,instructor]'
 	touch $(STAMP)
 
 # `make lab` and `make app` are `python -m attrkit lab|app` (attrkit/__main__.py): the same on macOS and Windows

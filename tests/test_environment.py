@@ -28,7 +28,8 @@ def pyproject_requirements() -> dict:
 def test_environment_yml_mirrors_pyproject():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert "conda-forge" in env["channels"]
-    conda = dict(parse(d) for d in env["dependencies"] if isinstance(d, str) and not d.startswith("python"))
+    conda = dict(parse(d) for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip")))
+    conda |= dict(parse(d) for entry in env["dependencies"] if isinstance(entry, dict) for d in entry.get("pip", []))
     assert conda == pyproject_requirements()
 
 

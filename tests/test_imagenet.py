@@ -40,7 +40,7 @@ def png_declaring(width, height):
 
 
 def test_photos_load_in_unit_range():
-    assert imagenet.photos() == ["astronaut", "chelsea", "coffee", "rocket"]
+    assert {"astronaut", "chelsea", "coffee", "rocket"} <= set(imagenet.photos())  # + data/photos/photos.json
     x = imagenet.load_photo("chelsea")
     assert x.shape == (3, 224, 224) and x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
     assert imagenet.load_photo("coffee", size=299).shape == (3, 299, 299)

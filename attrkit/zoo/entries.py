@@ -256,7 +256,11 @@ def load(name, weights=True):
     weights=False gives the same architecture with random weights (e.g. for the model-randomisation
     sanity check of Adebayo et al. 2018); seed torch first if you need it repeatable.
     Every call returns fresh copies, so changing the model or tensors never affects later loads.
+    load("imagenet"): EfficientNet-Lite0 on real photos (attrkit.zoo.efficientnet; needs attrkit[imagenet]).
     """
+    if name == "imagenet":  # weights from a registry package, photos from data/photos: see attrkit.zoo.efficientnet
+        from .efficientnet import load_imagenet_entry
+        return load_imagenet_entry(weights=weights)
     _check_name(name)
     folder = str(data_dir())
     fields = copy.deepcopy(_cached(name, folder))  # tensors are small (MNIST: 16 MB): copying is ms

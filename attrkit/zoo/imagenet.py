@@ -29,7 +29,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from torch import nn
 from torchvision.models import get_model, get_model_weights
 
-from .entries import data_dir
+from .files import data_dir
 
 MODELS = {"resnet18": 224, "resnet50": 224, "vgg19_bn": 224, "inception_v3": 299}  # name -> input size
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
