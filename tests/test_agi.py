@@ -492,16 +492,18 @@ def test_bad_inputs_and_models():
         agi(model, (x * 10).long(), classes=2)
     with pytest.raises(ValueError, match="non-empty batch"):
         agi(model, x[:0], classes=2)
-    with pytest.raises(ValueError, match=r"shape \(N, classes\)"):
+    with pytest.raises(ValueError, match=r"one row per input.*unsqueeze\(0\)"):
         agi(model, x[0], classes=2)                                  # one example without its batch axis
     with pytest.raises(ValueError, match=r"cannot take inputs of shape \(2, 784\)"):
         agi(cnn64(0), torch.rand(2, 784, dtype=torch.float64), classes=2)   # flat pixels into a CNN
     with pytest.raises(ValueError, match="training mode"):
         agi(nn.Sequential(nn.Linear(8, 6), nn.Dropout()).double(), x, classes=2)
-    with pytest.raises(ValueError, match="single column"):
+    with pytest.raises(ValueError, match="single column: this method needs class scores"):
         agi(nn.Linear(8, 1).double().eval(), x, classes="all")
-    with pytest.raises(TypeError, match="nn.Module"):
-        agi(lambda v: v, x)
+    with pytest.raises(ValueError, match="single column: this method needs class scores"):
+        agi(lambda v: model(v)[:, 0], x, classes="all")              # (N,): one score per input
+    with pytest.raises(TypeError, match="model must be callable"):
+        agi(42, x)
 
     class Detached(nn.Module):
         def forward(self, v):
