@@ -275,7 +275,7 @@ def memory_rows(configs, base):
 def float64_sum_rows(mnist, mnist_x, repeats):
     import attrkit.ig.path as path
 
-    new = path.integral_approximation
+    new = path.riemann_sum
     old = lambda g, w: torch.tensordot(w.to(g), g, dims=1)  # noqa: E731  the float32 sum before the fix
     torch.manual_seed(0)
     mlp = nn.Sequential(nn.Linear(20, 32), nn.Tanh(), nn.Linear(32, 5)).eval()
@@ -283,11 +283,11 @@ def float64_sum_rows(mnist, mnist_x, repeats):
     for name, model, x, steps in (("mnist", mnist, mnist_x[:16], 50), ("mlp", mlp, torch.rand(16, 20), 5000)):
         def run(fn):
             def go():
-                path.integral_approximation = fn
+                path.riemann_sum = fn
                 try:
                     integrated_gradients(model, x, steps=steps, method="gausslegendre", record="none", progress=False)
                 finally:
-                    path.integral_approximation = new
+                    path.riemann_sum = new
             return go
         t = interleaved({"float32": run(old), "float64": run(new)}, repeats=repeats, clock=time.process_time)
         ratio, lo, hi = paired_ratio(t["float64"]["times"], t["float32"]["times"])

@@ -45,9 +45,15 @@ FULL_TRACE_LIMIT = 2 ** 22
 # ---- the formula's last term ---------------------------------------------------------------------------------
 
 def integral_approximation(gradients: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Σ_k w_k ∇F(γ(α_k)) for gradients (m, B, ...) → (B, ...) in float64: the Riemann sum of Eq. 3 without
-    (x − x′). The sum runs in float64 node by node: a float32 running sum of m terms loses ~m·2⁻²⁴ of the
-    result, which at 5000 steps is larger than the completeness gap the course teaches students to read."""
+    """Σ_k w_k ∇F(γ(α_k)) for gradients (m, B, ...) → (B, ...): the Riemann sum of Eq. 3 without (x − x′),
+    summed in float64 (:func:`riemann_sum`) and returned in the gradients' dtype."""
+    return riemann_sum(gradients, weights).to(gradients.dtype)
+
+
+def riemann_sum(gradients: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """The same sum, kept in float64. It runs node by node into a float64 total: a float32 running sum of m
+    terms loses ~m·2⁻²⁴ of the result, which at 5000 steps is larger than the completeness gap the course
+    teaches students to read (captum: 1.9e-6 at every m; a float32 sum: 5.8e-4 at m = 5000)."""
     total = torch.zeros(gradients.shape[1:], dtype=torch.float64, device=gradients.device)
     for w, g in zip(weights.tolist(), gradients):
         total.add_(g, alpha=w)
@@ -169,7 +175,7 @@ def _fixed(forward, start, end, alphas, weights, target, batch_size, record, pro
     with progress_bar(m, progress, "IG") as bar:
         # the forward already returns F's space (softmax applied): output="logit" only gathers the target
         for k0, k1, s, g in path_gradients(forward, start, end, alphas, target, "logit", batch_size):
-            total += integral_approximation(g, weights[k0:k1])
+            total += riemann_sum(g, weights[k0:k1])
             if record != "none":
                 w = weights[k0:k1].to(g)
                 scores[:, k0:k1] = s.T
