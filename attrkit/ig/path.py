@@ -51,12 +51,20 @@ def integral_approximation(gradients: torch.Tensor, weights: torch.Tensor) -> to
 
 
 def riemann_sum(gradients: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """The same sum, kept in float64. It runs node by node into a float64 total: a float32 running sum of m
-    terms loses ~m·2⁻²⁴ of the result, which at 5000 steps is larger than the completeness gap the course
-    teaches students to read (captum: 1.9e-6 at every m; a float32 sum: 5.8e-4 at m = 5000)."""
+    """The same sum, kept in float64: a float32 running sum of m terms loses ~m·2⁻²⁴ of the result, which at
+    5000 steps is larger than the completeness gap the course teaches students to read (captum: 1.9e-6 at every
+    m; a float32 sum: 5.8e-4 at m = 5000). Blocks of nodes are widened to float64 at most 2²⁰ numbers (8 MiB)
+    at a time, so the copy stays small whatever m and the batch."""
+    per_node = max(1, gradients[0].numel()) if len(gradients) else 1
+    block = max(1, 2 ** 20 // per_node)
+    w = weights.to(device=gradients.device, dtype=torch.float64)
     total = torch.zeros(gradients.shape[1:], dtype=torch.float64, device=gradients.device)
-    for w, g in zip(weights.tolist(), gradients):
-        total.add_(g, alpha=w)
+    if block == 1:  # big nodes: add each into the float64 total directly, no widened copy at all
+        for wk, g in zip(w.tolist(), gradients):
+            total.add_(g, alpha=wk)
+        return total
+    for k in range(0, len(gradients), block):
+        total += torch.tensordot(w[k:k + block], gradients[k:k + block].double(), dims=1)
     return total
 
 
