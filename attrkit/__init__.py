@@ -13,6 +13,7 @@ The folders draw the layers, each importing only those below it (tests/test_laye
     lab/        axioms and toys, other methods, metrics, sanity, explain (common, ig, agi)
     viz/        plots, matplotlib                                        (common)
     widgets/    explorers, ipywidgets                                    (everything above)
+    adapters/   captum's IntegratedGradients on attrkit's engine         (common, ig, agi)
 
 Plots and explorers are imported on demand (``from attrkit import viz``), so the core needs neither
 matplotlib nor ipywidgets.
@@ -28,16 +29,17 @@ from .common.saving import load  # noqa: E402
 from .ig import baselines, integrated_gradients, quadrature, steps_needed
 from .lab import axioms, chem, exercise, explain, groundtruth, methods, metrics, sanity, toys
 from .zoo import imagenet
+from .adapters import captum
 
 from . import zoo  # noqa: E402  (after .zoo.imagenet so that attrkit.zoo is the package)
 
 # Modules that lived at the top level before the sub-packages: `from attrkit.metrics import ...` keeps working.
 for _name, _module in {"baselines": baselines, "axioms": axioms, "exercise": exercise, "explain": explain,
                        "methods": methods, "metrics": metrics, "sanity": sanity, "toys": toys, "chem": chem,
-                       "groundtruth": groundtruth, "imagenet": imagenet}.items():
+                       "groundtruth": groundtruth, "imagenet": imagenet, "captum": captum}.items():
     sys.modules[f"{__name__}.{_name}"] = _module
 del _name, _module
 
 __version__ = "0.1.0"
 __all__ = ["integrated_gradients", "agi", "quadrature", "steps_needed", "baselines", "zoo", "exercise", "load",
-           "axioms", "explain", "methods", "metrics", "sanity", "toys", "imagenet"]
+           "axioms", "explain", "methods", "metrics", "sanity", "toys", "imagenet", "captum"]

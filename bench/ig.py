@@ -25,6 +25,11 @@ Measured (goals from the issue in brackets):
 - memory: peak RSS increase (CPU; CUDA: peak allocated) of one IG call in a fresh subprocess, record="none"
   with batch_size fixed, at few and many steps [flat], with unchunked and record="full" runs for contrast.
 - progress: whether a tqdm bar appears for a run over ~1 s and stays away for a short one.
+- ``--issue16``: (1) the float64 Riemann sum (B2) against the old float32 ``tensordot``, paired and interleaved
+  (process CPU time; MNIST CNN 16 inputs × 50 steps and a small MLP at 5000 steps, where the sum is the largest
+  share) [no measurable cost]; (2) peak RSS increase, fresh process each, of captum's IntegratedGradients and
+  attrkit's default record policy on a 16 × 3 × 224² batch at 50 steps, internal_batch_size = batch_size = 16,
+  a small conv net [attrkit default ≤ 1.25 × captum], with record="full" for contrast.
 The JSON (default bench/out/ig.json) keeps every repeat.
 """
 from __future__ import annotations
@@ -265,6 +270,78 @@ def memory_rows(configs, base):
     return rows
 
 
+# ---- issue 16: the float64 sum (B2) and the default record policy --------------------------------------------
+
+def float64_sum_rows(mnist, mnist_x, repeats):
+    import attrkit.ig.path as path
+
+    new = path.riemann_sum
+    old = lambda g, w: torch.tensordot(w.to(g), g, dims=1)  # noqa: E731  the float32 sum before the fix
+    torch.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(20, 32), nn.Tanh(), nn.Linear(32, 5)).eval()
+    rows = []
+    for name, model, x, steps in (("mnist", mnist, mnist_x[:16], 50), ("mlp", mlp, torch.rand(16, 20), 5000)):
+        def run(fn):
+            def go():
+                path.riemann_sum = fn
+                try:
+                    # riemann_middle: numpy's leggauss at 5000 nodes alone takes minutes
+                    integrated_gradients(model, x, steps=steps, method="riemann_middle", record="none",
+                                         progress=False)
+                finally:
+                    path.riemann_sum = new
+            return go
+        t = interleaved({"float32": run(old), "float64": run(new)}, repeats=repeats, clock=time.process_time)
+        ratio, lo, hi = paired_ratio(t["float64"]["times"], t["float32"]["times"])
+        rows.append({"model": name, "steps": steps, "float32_s": t["float32"]["median"],
+                     "float64_s": t["float64"]["median"], "f64/f32 (paired)": ratio, "90%": f"{lo:.3f}–{hi:.3f}"})
+    return rows
+
+
+def small_conv():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 8, 7, stride=4), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(8, 10)).eval()
+
+
+def record_memory_probe(spec: dict) -> dict:
+    torch.set_num_threads(spec["threads"])
+    model, x = small_conv(), torch.rand(16, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    if spec["lib"] == "captum":
+        from captum.attr import IntegratedGradients
+
+        run = lambda: IntegratedGradients(model).attribute(x, target=0, n_steps=50, internal_batch_size=16)  # noqa
+    else:
+        kw = {} if spec["record"] == "default" else {"record": spec["record"]}
+        run = lambda: integrated_gradients(model, x, target=0, steps=50, method="gausslegendre",  # noqa: E731
+                                           batch_size=16, progress=False, **kw)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    before = _status_kb("VmRSS") * 1024
+    run()
+    return {**spec, "peak_increase_mb": (_status_kb("VmHWM") * 1024 - before) / 2**20}
+
+
+def issue16(a, mnist, mnist_x, out):
+    repeats = a.repeats or (3 if a.quick else 15)
+    rows = float64_sum_rows(mnist, mnist_x, repeats)
+    out["float64_sum"] = rows
+    print("\n## B2: the Riemann sum in float64 against the old float32 tensordot (process CPU s, paired)")
+    print(table(rows, ["model", "steps", "float32_s", "float64_s", "f64/f32 (paired)", "90%"]))
+    mem = []
+    for lib, record in (("captum", "-"), ("attrkit", "default"), ("attrkit", "full")):
+        spec = {"lib": lib, "record": record, "threads": a.threads}
+        res = subprocess.run([sys.executable, "-m", "bench.ig", "--record-probe", json.dumps(spec)],
+                             capture_output=True, text=True, check=True, env={**os.environ, "ATTRKIT_PROGRESS": "0"})
+        mem.append(json.loads(res.stdout.strip().splitlines()[-1]))
+    cap = mem[0]["peak_increase_mb"]
+    for r in mem:
+        r["/captum"] = r["peak_increase_mb"] / cap
+    out["record_memory"] = mem
+    print("\n## peak RSS increase, 16 × 3 × 224² at 50 steps, batch 16 (fresh process each, MiB) [default ≤ 1.25×]")
+    print(table(mem, ["lib", "record", "peak_increase_mb", "/captum"]))
+
+
 # ---- the progress bar ----------------------------------------------------------------------------------------
 
 def progress_rows(slow, fast):
@@ -289,9 +366,14 @@ def main(argv=None):
                    help="torch threads (default 1: on a shared 2-core machine two threads make every figure noisy)")
     p.add_argument("--repeats", type=int, default=None)
     p.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--record-probe", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--issue16", action="store_true", help="only the float64-sum and record-memory benches")
     a = p.parse_args(argv)
     if a.memory_probe:
         print(json.dumps(memory_probe(json.loads(a.memory_probe))))
+        return
+    if a.record_probe:
+        print(json.dumps(record_memory_probe(json.loads(a.record_probe))))
         return
     torch.set_num_threads(a.threads)
     dev = a.device
@@ -304,6 +386,10 @@ def main(argv=None):
     rx = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(1)).to(dev)
     out = {"device": dev, "threads": a.threads, "quick": a.quick, "torch": torch.__version__,
            "machine": platform.platform(), "mnist": mnist_name}
+    if a.issue16:
+        issue16(a, mnist, mnist_x, out)
+        print(f"\nwrote {write_json(out, a.json.replace('.json', '_issue16.json'))}")
+        return
 
     print(f"# IG bench on {dev} ({a.threads} threads), {mnist_name}, resnet18 random-init at {size}²")
     cfg = [("mnist", mnist, mnist_x[:16], 50, None), ("mnist", mnist, mnist_x[:16], 50, 200),

@@ -492,16 +492,18 @@ def test_bad_inputs_and_models():
         agi(model, (x * 10).long(), classes=2)
     with pytest.raises(ValueError, match="non-empty batch"):
         agi(model, x[:0], classes=2)
-    with pytest.raises(ValueError, match=r"shape \(N, classes\)"):
+    with pytest.raises(ValueError, match=r"one row per input.*unsqueeze\(0\)"):
         agi(model, x[0], classes=2)                                  # one example without its batch axis
     with pytest.raises(ValueError, match=r"cannot take inputs of shape \(2, 784\)"):
         agi(cnn64(0), torch.rand(2, 784, dtype=torch.float64), classes=2)   # flat pixels into a CNN
     with pytest.raises(ValueError, match="training mode"):
         agi(nn.Sequential(nn.Linear(8, 6), nn.Dropout()).double(), x, classes=2)
-    with pytest.raises(ValueError, match="single column"):
+    with pytest.raises(ValueError, match="single column: this method needs class scores"):
         agi(nn.Linear(8, 1).double().eval(), x, classes="all")
-    with pytest.raises(TypeError, match="nn.Module"):
-        agi(lambda v: v, x)
+    with pytest.raises(ValueError, match="single column: this method needs class scores"):
+        agi(lambda v: model(v)[:, 0], x, classes="all")              # (N,): one score per input
+    with pytest.raises(TypeError, match="model must be callable"):
+        agi(42, x)
 
     class Detached(nn.Module):
         def forward(self, v):
@@ -568,3 +570,40 @@ def test_model_and_tensors_restored(fail_at):
             agi(model, x, classes="all", max_steps=5)
         assert model.calls == fail_at
     assert_same(before, model, x)
+
+
+# ---- issue 16/17: the authors' quantitative selection, any callable, in-place models -------------------------
+
+def test_shared_selection_is_one_draw_with_the_target_replaced_by_the_next_id():
+    from attrkit.agi import false_classes
+
+    target = torch.tensor([3, 7, 0, 9])
+    S = false_classes(target, 10, classes=4, selection="shared", seed=5)
+    ids = torch.randperm(9, generator=torch.Generator().manual_seed(5))[:4].tolist()   # from 0..C−2, once
+    for row, i in zip(S.tolist(), target.tolist()):
+        assert row == [j + 1 if j == i else j for j in ids]
+    assert S.shape == (4, 4)
+    hit = ids[0]                                                          # an input whose target is drawn
+    assert false_classes(torch.tensor([hit]), 10, 4, "shared", 5)[0, 0] == hit + 1
+
+
+def test_callables_and_model_outputs_work_in_agi():
+    model, _, _ = linear_model(6, 8, seed=1)
+    x = toy_inputs(2, 8, seed=2)
+    ref = agi(model, x, classes=2, max_steps=3)
+    for wrapped in (model.forward, lambda v: (model(v), None), lambda v: {"logits": model(v)}):
+        torch.testing.assert_close(agi(wrapped, x, classes=2, max_steps=3).attributions, ref.attributions)
+
+
+@pytest.mark.parametrize("batch_size", [None, 2])
+def test_an_in_place_model_leaves_the_callers_inputs_alone(batch_size):
+    model, _, _ = linear_model(6, 8, seed=1)
+
+    class InPlace(nn.Module):
+        def forward(self, v):
+            return model(v.sub_(0.5) if not v.requires_grad else v - 0.5)
+
+    x = toy_inputs(3, 8, seed=2)
+    before = x.clone()
+    agi(InPlace().eval(), x, classes=2, max_steps=3, batch_size=batch_size)
+    assert torch.equal(x, before)

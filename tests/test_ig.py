@@ -299,11 +299,12 @@ BAD = [
     (dict(batch_size=0), ValueError, "batch_size"),
     (dict(layer=nn.Linear(6, 3)), ValueError, "layer must be a submodule"),
     (dict(progress="yes"), TypeError, "progress"),
-    (dict(model=NoClassDim().eval()), ValueError, r"model output must have shape \(N, classes\)"),
-    (dict(model=OneColumn().eval()), ValueError, "single column"),
+    (dict(model=lambda x: x[:1].sum(1)), ValueError, r"one row per input, \(N, ...\) = \(2, ...\), got \(1,\)"),
+    (dict(model=lambda x: {"scores": x}), TypeError, r"dict .*without 'logits'.*net\(x\)\['scores'\]"),
+    (dict(model=OneColumn().eval(), output="probability"), ValueError, "needs class scores"),
     (dict(model=Detached().eval()), ValueError, "no gradient reaches the inputs"),
     (dict(model=Argmax().eval()), ValueError, "no gradient reaches"),
-    (dict(model=lambda x: x), TypeError, "model must be a torch.nn.Module"),
+    (dict(model=42), TypeError, "model must be callable"),
     (dict(model=nn.Sequential(nn.Linear(6, 3), nn.Dropout()).train()), ValueError, r"training mode.*model.eval\(\)"),
 ]
 
@@ -322,6 +323,8 @@ def test_layer_mode_errors():
     with pytest.raises(ValueError, match="integer baseline"):
         integrated_gradients(model, ids, layer=model.embedding, baseline=torch.zeros(1, 4, dtype=torch.long))
     with pytest.raises(ValueError, match="does not broadcast"):
+        integrated_gradients(model, ids, layer=model.embedding, baseline=torch.zeros(5), baseline_in="layer")
+    with pytest.raises(ValueError, match="baseline_in='layer'"):
         integrated_gradients(model, ids, layer=model.embedding, baseline=torch.zeros(5))
 
     class Twice(nn.Module):
@@ -342,7 +345,7 @@ def test_layer_mode_errors():
             e = self.embedding(ids).detach()
             return self.fc(torch.relu(self.conv(e.transpose(1, 2))).amax(2))
 
-    with pytest.raises(ValueError, match="no gradient reaches the layer output"):
+    with pytest.raises(ValueError, match="no gradient reaches the layer"):
         m = DetachedEmbedding().eval()
         integrated_gradients(m, ids, layer=m.embedding)
 

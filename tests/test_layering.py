@@ -16,6 +16,7 @@ ALLOWED = {  # folder -> the attrkit folders its modules may import (besides the
     "lab": {"common", "ig", "agi"},
     "viz": {"common"},
     "widgets": {"common", "ig", "agi", "zoo", "lab", "viz"},
+    "adapters": {"common", "ig", "agi"},
 }
 THIRD_PARTY_UI = {"matplotlib": {"viz", "widgets"}, "ipywidgets": {"widgets"}, "IPython": {"viz", "widgets"}}
 LONG = 300  # lines; a longer module must say in its docstring why splitting it would hurt reading

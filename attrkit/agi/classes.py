@@ -1,14 +1,15 @@
 """Which false classes j an AGI explanation walks towards: the set S of Algorithm 2 (Pan, Li, Zhu, IJCAI 2021).
 
 AGI(x) = Σ_{j∈S} AGI_ij(x), where i is the explained (true) class and S a subsample of the false classes j ≠ i.
-The paper draws S at random; the authors' demo script (AGI_main.py ``test()``) uses evenly spaced ids instead.
-Both are here, plus an explicit list and "all".
+The paper draws S at random; the authors' demo script (AGI_main.py ``test()``) uses evenly spaced ids and skips
+the target; their quantitative script (AGI_quantitive.py) draws k ids once for the whole run and replaces a
+target among them by the next id. All three are here, plus an explicit list and "all".
 """
 from __future__ import annotations
 
 import torch
 
-SELECTIONS = ("random", "stride")
+SELECTIONS = ("random", "stride", "shared")
 
 
 def stride_ids(num_classes: int, k: int) -> list[int]:
@@ -31,7 +32,14 @@ def false_classes(target: torch.Tensor, num_classes: int, classes=20, selection:
       depend on the rest of the batch (run it alone with ``seed=seed + n`` to get the same draw). Sorted.
     - ``classes=k``, ``selection="stride"`` (AGI_main.py): :func:`stride_ids` with i skipped, so k or k − 1
       classes (k + 1 or k when k does not divide C). Inputs with fewer classes get −1 padding.
-    - ``classes=[j, ...]``: those classes; i is skipped where listed (as the reference skips it).
+    - ``classes=k``, ``selection="shared"`` (AGI_quantitive.py): one draw of k ids from {0..C−2} (the script's
+      ``random.sample(range(0, 999), k)`` for C = 1000), ``torch.Generator().manual_seed(seed)``, shared by
+      every input; where an id equals an input's i it is replaced by i + 1 (so that input may walk to i + 1
+      twice, as the script does). Always k classes, in draw order.
+    - ``classes=[j, ...]``: those classes; i is skipped where listed (as AGI_main.py skips it).
+
+    Which script does what with the target: AGI_main.py (``stride``) *skips* it (k − 1 walks for that input);
+    AGI_quantitive.py (``shared``) *replaces* it by the next id (k walks); the paper's ``random`` never draws it.
     - ``classes="all"``: every class but i (C − 1 classes; for a two-class model this is the one adversarial
       path of the binary case).
     """
@@ -52,9 +60,13 @@ def false_classes(target: torch.Tensor, num_classes: int, classes=20, selection:
         if selection == "stride":
             ids = stride_ids(c, classes)
             rows = [[j for j in ids if j != i] for i in target.tolist()]
+        elif selection == "shared":
+            if classes > c - 1:
+                raise ValueError(f"classes={classes} is more than the {c - 1} ids 0..{c - 2} the shared draw picks from")
+            ids = torch.randperm(c - 1, generator=torch.Generator().manual_seed(_seed(seed)))[:classes].tolist()
+            rows = [[j + 1 if j == i else j for j in ids] for i in target.tolist()]
         else:
-            if isinstance(seed, bool) or not isinstance(seed, int):
-                raise TypeError(f"seed must be an int (or None for a fresh one), got {type(seed).__name__}")
+            _seed(seed)
             rows = []
             for m, i in enumerate(target.tolist()):
                 others = torch.tensor([j for j in range(c) if j != i])
@@ -69,6 +81,12 @@ def false_classes(target: torch.Tensor, num_classes: int, classes=20, selection:
                          "Use selection='random', classes='all' or another list")
     width = max(len(r) for r in rows)
     return torch.tensor([r + [-1] * (width - len(r)) for r in rows], dtype=torch.long)
+
+
+def _seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int (or None for a fresh one), got {type(seed).__name__}")
+    return seed
 
 
 def _explicit(classes, target: torch.Tensor, c: int) -> list[list[int]]:

@@ -27,8 +27,11 @@ import secrets
 
 import torch
 
-from ..common.checks import (check_batch, check_batch_size, check_logits, check_model, check_steps, check_target,
+from torch import nn
+
+from ..common.checks import (check_batch, check_batch_size, check_callable, check_logits, check_steps, check_target,
                              guard, no_gradient_error)
+from ..common.outputs import class_table
 from ..common.progress import progress_bar
 from .arguments import check_bounds, check_choice, check_epsilon
 from .classes import SELECTIONS, false_classes
@@ -80,7 +83,7 @@ def agi(model, inputs, target=None, classes=20, selection="random", seed=0, epsi
     rows per forward pass (None: all live trajectories at once). ``record``: "full" (points and contributions
     of every step), "scores" (only the per-step scalars) or "none".
     """
-    check_model(model)
+    module = check_callable(model)
     inputs = check_batch(inputs)
     check_choice(mode, MODES, "mode")
     check_choice(output, OUTPUTS, "output")
@@ -92,16 +95,19 @@ def agi(model, inputs, target=None, classes=20, selection="random", seed=0, epsi
     box = check_bounds(bounds, inputs)
     if seed is None:                                        # a fresh seed, recorded in the result
         seed = secrets.randbits(31)
-    with guard(model, inputs):
+    # any callable; (N, C) scores read from tensors, .logits or tuple-first outputs (attrkit.common.outputs)
+    net = lambda v: class_table(model(v), len(v), len(inputs))  # noqa: E731
+    # a caller's torch.no_grad() must not hide the gradients AGI walks along
+    with guard(module if module is not None else nn.Module(), inputs), torch.enable_grad():
         x_in = inputs.detach()
-        x_leaf, logits = _first_forward(model, x_in, batch_size)
+        x_leaf, logits = _first_forward(net, x_in, batch_size)
         num_classes = check_logits(logits, len(x_in))
         if not torch.isfinite(logits).all():
             raise ValueError("the model's output at the inputs contains NaN or inf; AGI needs finite scores")
         i = check_target(target, len(x_in), num_classes, logits.argmax(1)).to(x_in.device)
         S = false_classes(i.cpu(), num_classes, classes, selection, seed).to(x_in.device)
         start = None if x_leaf is None else _shared_start(logits, output, x_leaf, i, S)
-        walk = _walk(model, x_in, i, S, epsilon, max_steps, mode, output, box, batch_size, record, progress, start)
+        walk = _walk(net, x_in, i, S, epsilon, max_steps, mode, output, box, batch_size, record, progress, start)
     return _assemble(walk, x_in, i, S, record, dict(
         mode=mode, epsilon=epsilon, max_steps=max_steps, output=output, selection=selection, seed=seed,
         bounds=None if bounds is None else tuple(b if isinstance(b, torch.Tensor) else float(b) for b in bounds),
@@ -258,10 +264,10 @@ def _first_forward(model, x, batch_size):
     mismatch is reported as the inputs' fault."""
     try:
         if batch_size is None:
-            leaf = x.detach().requires_grad_(True)
+            leaf = x.detach().clone().requires_grad_(True)
             return leaf, model(leaf)
-        with torch.no_grad():
-            return None, torch.cat([model(c) for c in x.split(batch_size)])
+        with torch.no_grad():  # copies: a model that writes to its input in place must not reach the caller's
+            return None, torch.cat([model(c.clone()) for c in x.split(batch_size)])
     except RuntimeError as e:
         if not any(w in str(e) for w in ("shape", "size", "mat1", "dimension", "Expected")):
             raise

@@ -27,6 +27,23 @@ def check_model(model) -> None:
                          "dropout and batch-norm would make the attributions random. Call model.eval() first")
 
 
+def check_callable(model) -> nn.Module | None:
+    """Any callable is a model: an ``nn.Module`` (checked by :func:`check_model`), a bound method of one (its
+    module is checked), or a plain function (nothing to check: put its modules in eval mode yourself).
+    Returns the module to guard, or None."""
+    if isinstance(model, nn.Module):
+        check_model(model)
+        return model
+    if not callable(model):
+        raise TypeError(f"model must be callable (an nn.Module, a function or a bound method) returning the "
+                        f"scores, got {type(model).__name__}")
+    owner = getattr(model, "__self__", None)
+    if isinstance(owner, nn.Module):
+        check_model(owner)
+        return owner
+    return None
+
+
 def check_float_tensor(x, name: str) -> torch.Tensor:
     """A floating-point tensor with no NaN or inf."""
     if not isinstance(x, torch.Tensor):
@@ -63,8 +80,9 @@ def check_logits(logits: torch.Tensor, n: int) -> int:
         raise ValueError(f"model output must have shape (N, classes) = ({n}, C), got {tuple(logits.shape)}; "
                          "wrap the model so forward returns one row of class scores per input")
     if logits.shape[1] < 2:
-        raise ValueError("model output has a single column: attributions need a class dimension with at least "
-                         "two classes (for a binary sigmoid model, return torch.cat([-z, z], dim=1))")
+        raise ValueError("model output has a single column: this method needs class scores (N, C ≥ 2), e.g. AGI "
+                         "walks towards a false class. For one score per input use integrated_gradients "
+                         "(output='logit'); for a binary sigmoid model return torch.cat([-z, z], dim=1)")
     return logits.shape[1]
 
 

@@ -23,14 +23,29 @@ def target_scores(logits: torch.Tensor, target: torch.Tensor, output: str) -> to
 def path_gradients(forward, start, end, alphas, target, output, batch_size=None):
     """∇F(γ(α_k)) for every node, in chunks: yields ``(k0, k1, scores (c, B), gradients (c, B, ...))``.
 
-    The path points of ``batch_size // B`` nodes go through the model as one batch, α-major like captum.
+    ``forward``: the model, or a :class:`attrkit.ig.forward.Forward` called as ``forward(points, rows)``: row i of ``points`` belongs to path row ``rows[i]`` (input ``rows[i] mod N``).
+    The path points of ``batch_size // B`` nodes go through the model as one batch, α-major like captum; when
+    one node's B rows exceed ``batch_size``, each node is evaluated in slices of ``batch_size`` rows, so no
+    forward pass ever carries more than ``batch_size`` points.
     """
+    if not getattr(forward, "takes_rows", False):  # a plain model: the rows are not its business
+        forward = (lambda f: lambda points, rows: f(points))(forward)
     rows, m = start.shape[0], alphas.shape[0]
-    chunk = m if batch_size is None else max(1, batch_size // rows)
+    every = torch.arange(rows, device=start.device)
+    if batch_size is not None and batch_size < rows:
+        for k in range(m):
+            points = path_points(start, end, alphas[k:k + 1])[0]
+            parts = [gradients_at(lambda p, r=every[r0:r0 + batch_size]: forward(p, r), points[r0:r0 + batch_size],
+                                  target[r0:r0 + batch_size], output) for r0 in range(0, rows, batch_size)]
+            scores, grads = (torch.cat(v) for v in zip(*parts))
+            yield k, k + 1, scores.view(1, rows), grads.view(1, *start.shape)
+        return
+    chunk = m if batch_size is None else batch_size // rows
     for k0 in range(0, m, chunk):
         k1 = min(k0 + chunk, m)
         points = path_points(start, end, alphas[k0:k1]).reshape(-1, *start.shape[1:])
-        scores, grads = gradients_at(forward, points, target.repeat(k1 - k0), output)
+        who = every.repeat(k1 - k0)
+        scores, grads = gradients_at(lambda p: forward(p, who), points, target.repeat(k1 - k0), output)
         yield k0, k1, scores.view(k1 - k0, rows), grads.view(k1 - k0, *start.shape)
 
 

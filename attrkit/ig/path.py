@@ -24,119 +24,178 @@ import warnings
 import torch
 from torch import nn
 
-from ..common.checks import check_batch, check_batch_size, check_model, check_output, guard
+from ..common.checks import check_batch_size, check_callable, check_output, guard
+from ..common.outputs import REDUCTIONS
 from ..common.progress import progress_bar
 from . import adaptive
-from .endpoints import _endpoints
+from .endpoints import BASELINE_SPACES, endpoints
+from .forward import Forward, LayerForward, layer_name
 from .gradients import gradients_at, path_gradients
-from .layer import _LayerForward, _layer_name
+from .inputs import Parts, as_parts, check_args
 from .quadrature import METHODS, MIN_STEPS, quadrature, trapezoid_weights
 from .result import IGResult, IGTrace
 
-RECORDS = ("full", "scores", "none")
+RECORDS = ("auto", "full", "scores", "none")
+# record="auto" keeps the full trace while its gradients take at most this many numbers (16 MiB in float32, a
+# few images at 50 steps); above it only the per-step scores, so a first call on a real model costs no more
+# memory than captum's (bench/ig.py). The explorers ask for record="full" themselves.
+FULL_TRACE_LIMIT = 2 ** 22
 
 
 # ---- the formula's last term ---------------------------------------------------------------------------------
 
 def integral_approximation(gradients: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Σ_k w_k ∇F(γ(α_k)) for gradients (m, B, ...) → (B, ...): the Riemann sum of Eq. 3 without (x − x′)."""
-    return torch.tensordot(weights.to(gradients), gradients, dims=1)
+    """Σ_k w_k ∇F(γ(α_k)) for gradients (m, B, ...) → (B, ...): the Riemann sum of Eq. 3 without (x − x′),
+    summed in float64 (:func:`riemann_sum`) and returned in the gradients' dtype."""
+    return riemann_sum(gradients, weights).to(gradients.dtype)
+
+
+def riemann_sum(gradients: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """The same sum, kept in float64: a float32 running sum of m terms loses ~m·2⁻²⁴ of the result, which at
+    5000 steps is larger than the completeness gap the course teaches students to read (captum: 1.9e-6 at every
+    m; a float32 sum: 5.8e-4 at m = 5000). Blocks of nodes are widened to float64 at most 2²⁰ numbers (8 MiB)
+    at a time, so the copy stays small whatever m and the batch."""
+    per_node = max(1, gradients[0].numel()) if len(gradients) else 1
+    block = max(1, 2 ** 20 // per_node)
+    w = weights.to(device=gradients.device, dtype=torch.float64)
+    total = torch.zeros(gradients.shape[1:], dtype=torch.float64, device=gradients.device)
+    if block == 1:  # big nodes: add each into the float64 total directly, no widened copy at all
+        for wk, g in zip(w.tolist(), gradients):
+            total.add_(g, alpha=wk)
+        return total
+    for k in range(0, len(gradients), block):
+        total += torch.tensordot(w[k:k + block], gradients[k:k + block].double(), dims=1)
+    return total
 
 
 # ---- the public function -------------------------------------------------------------------------------------
 
 def integrated_gradients(model, inputs, target=None, baseline=None, steps=50, method="riemann_trapezoid",
-                         output="logit", batch_size=None, record="full", layer=None, progress=None,
-                         tol=0.01):
-    """IG attributions of ``inputs`` (N, ...) for class ``target`` → :class:`IGResult`.
+                         output="logit", batch_size=None, record="auto", layer=None, progress=None,
+                         tol=0.01, forward_args=None, reduce=None, baseline_in="input", layer_input=False):
+    """IG attributions of ``inputs`` (N, ...) for class ``target`` → :class:`IGResult` (Eq. 1, Eq. 3).
 
-    ``target``: None (the predicted class), an int, or an (N,) tensor. ``baseline``: None (zeros), a number, a
-    tensor broadcastable to the inputs, or an :mod:`attrkit.ig.baselines` object (k > 1 baselines per input: IG
-    is averaged over them = expected gradients). ``method``: a rule of :mod:`attrkit.ig.quadrature` with ``steps``
-    nodes, or "adaptive" (:func:`attrkit.ig.adaptive.refine`: each input's nodes placed until its completeness gap
-    is within ``tol``·|F(x) − F(x′)|, ``steps`` = the most nodes it may use per input). ``output``: "logit" or
-    "probability". ``batch_size``: at most this many path points per forward pass (memory then no longer grows
-    with ``steps`` for ``record="none"``). ``record``: "full" (scores, gradients, running sums per step),
-    "scores" (only the per-step numbers) or "none". ``layer``: a submodule whose *output* the path runs in
-    (embedding IG: inputs may then be token ids; an integer ``baseline`` of the same shape, e.g. PAD ids, is
-    embedded too).
+    ``model``: any callable (an ``nn.Module`` in eval mode, a function, a bound method) taking the inputs and
+    then ``forward_args``; it may return (N, C) scores, (N,) or (N, 1) (one score: ``output="logit"``), a
+    Hugging Face output with ``.logits``, a tuple whose first element is the scores, or (N, C, *positions) with
+    a position ``target=(c, *p)`` or ``reduce="sum"``/``"mean"`` over the positions.
+    ``inputs``: a tensor or a tuple of tensors with the same N (results come back in the same structure).
+    ``target``: None (the predicted class), an int, an (N,) tensor, or a position tuple (see above).
+    ``baseline``: None (zeros), a number, a tensor broadcastable to the inputs, or an :mod:`attrkit.ig.baselines`
+    object (k > 1 baselines per input: IG is averaged over them = expected gradients); a tuple of these for
+    tuple inputs. ``method``: a rule of :mod:`attrkit.ig.quadrature` with ``steps`` nodes, or "adaptive"
+    (:func:`attrkit.ig.adaptive.refine`: each input's nodes placed until its completeness gap is within
+    ``tol``·|F(x) − F(x′)|, ``steps`` = the most nodes it may use per input). ``output``: "logit" or
+    "probability". ``batch_size``: at most this many points per forward pass, the probe included.
+    ``record``: "full" (scores, gradients, running sums per step), "scores" (only the per-step numbers),
+    "none", or "auto" (full while the gradients fit in 16 MiB, else scores). ``forward_args``: extra
+    arguments after the inputs (masks, token types); tensors have one row per input and travel with its path
+    points, under every rule. ``layer``: a submodule whose output (``layer_input=True``: input) the path runs
+    in, captum's layer IG; ``baseline_in="input"`` (captum's convention): the baseline is an input and the path
+    starts at the layer's activation there; ``baseline_in="layer"``: the baseline is given in the layer's
+    space (None = zero activation, the "zero embedding"; integer ids are embedded).
     """
-    check_model(model)
+    module = check_callable(model)
     check_output(output)
     _check_method(method, steps)
     batch_size = check_batch_size(batch_size)
     if record not in RECORDS:
         raise ValueError(f"record must be one of {RECORDS}, got {record!r}")
-    if layer is not None and (not isinstance(layer, nn.Module) or not any(m is layer for m in model.modules())):
+    if reduce is not None and reduce not in REDUCTIONS:
+        raise ValueError(f"reduce must be None or one of {REDUCTIONS}, got {reduce!r}")
+    if baseline_in not in BASELINE_SPACES:
+        raise ValueError(f"baseline_in must be one of {BASELINE_SPACES}, got {baseline_in!r}")
+    if layer is not None and (not isinstance(layer, nn.Module) or (module is not None and module is model and
+                                                                   not any(m is layer for m in model.modules()))):
         raise ValueError("layer must be a submodule of model (e.g. layer=model.embedding), got "
                          f"{type(layer).__name__}")
     if not (progress is None or isinstance(progress, bool)):
         raise TypeError(f"progress must be None (auto), True or False, got {progress!r}")
-    inputs = check_batch(inputs, allow_int=layer is not None)
-    n = inputs.shape[0]
-    with guard(model, inputs, *[b for b in (baseline,) if isinstance(b, torch.Tensor)]):
-        for p in model.parameters():
-            # only input gradients are needed; frozen weights also tell us at once whether the input reaches F
-            if p.is_leaf:
-                p.requires_grad_(False)
-        # forward(points, rows): row i of points belongs to input rows[i] % N (only a layer's forward needs it)
-        forward = (lambda points, rows=None: model(points)) if layer is None else _LayerForward(model, layer, inputs)
-        x, start, baseline_name, target, score, start_score = _endpoints(model, forward, inputs, baseline, target,
-                                                                         output, layer)
+    parts_in, single = as_parts(inputs, allow_int=layer is not None)
+    n = parts_in[0].shape[0]
+    args = check_args(forward_args, n)
+    baselines_given = baseline if isinstance(baseline, (tuple, list)) else (baseline,)
+    kept = [t for t in (*parts_in, *baselines_given, *args) if isinstance(t, torch.Tensor)]
+    with guard(module if module is not None else nn.Module(), *kept), torch.enable_grad():
+        # a caller's torch.no_grad() must not hide the gradients IG is made of (captum turns them on too)
+        if module is not None:
+            for p in module.parameters():
+                # only input gradients are needed; frozen weights also tell us at once whether the input reaches F
+                if p.is_leaf:
+                    p.requires_grad_(False)
+        parts = Parts(parts_in, single)
+        common = dict(reduce=reduce, position=False)
+        forward = Forward(model, parts, args, n, output, **common) if layer is None else \
+            LayerForward(model, parts, parts_in, args, n, output, layer, to_input=layer_input, **common)
+        x, start, baseline_name, target, score, start_score = endpoints(forward, parts, parts_in, baseline, target,
+                                                                        output, layer, baseline_in, batch_size)
         k = start.shape[0] // n
         rows_target = target.repeat(k)  # rows are (baseline sample j, example n), sample-major
         end = x.expand(k, *x.shape).reshape(k * n, *x.shape[1:])
+        if record == "auto":
+            record = "full" if start.numel() * steps <= FULL_TRACE_LIMIT else "scores"
 
         if method == "adaptive":
             change = score.repeat(k) - start_score
             # below this the misses are float round-off of F, not quadrature error
             atol = 100 * torch.finfo(score.dtype).eps * (score.repeat(k).abs() + start_score.abs())
-            alphas, weights, total, trace_parts, info = _adaptive(forward, start, end, rows_target, output, steps,
+            alphas, weights, total, trace_parts, info = _adaptive(forward, start, end, rows_target, steps,
                                                                   tol, atol, batch_size, record, change, progress)
         else:
             alphas, weights = quadrature(method, steps)
-            total, trace_parts = _fixed(forward, start, end, alphas, weights, rows_target, output, batch_size,
+            total, trace_parts = _fixed(forward, start, end, alphas, weights, rows_target, batch_size,
                                         record, progress)
             info = None
 
+    space = parts if layer is None else forward.space
     diff = end - start
-    rows_attr = diff * total
-    attributions = rows_attr.view(k, *x.shape).mean(0)
+    attributions = (diff.double() * total).view(k, *x.shape).mean(0)  # float64: Eq. 3's sum is in float64 too
     baseline_score = start_score.view(k, n).mean(0)
-    delta = attributions.flatten(1).sum(1) - (score - baseline_score)
+    delta = (attributions.flatten(1).sum(1) - (score.double() - baseline_score.double())).to(score.dtype)
     trace = _trace(alphas, weights, diff, score.repeat(k) - start_score, record, *trace_parts)
-    return IGResult(attributions=attributions, delta=delta, score=score, baseline_score=baseline_score,
-                    inputs=x.detach().clone(), baseline=(start.reshape(k, *x.shape)[0] if k == 1 else
-                                                         start.reshape(k, *x.shape)).clone(),
+    if not space.single:
+        trace.gradients, trace.running = (None if t is None else space.give_back(t, lead=2)
+                                          for t in (trace.gradients, trace.running))
+    starts = start.reshape(k, *x.shape)
+    return IGResult(attributions=space.give_back(attributions.to(x.dtype)), delta=delta, score=score,
+                    baseline_score=baseline_score, inputs=space.give_back(x.detach().clone()),
+                    baseline=space.give_back(starts[0].clone()) if k == 1 else space.give_back(starts.clone(), 2),
                     target=target, method=method, steps=int(alphas.shape[-1]), output=output,
-                    layer=_layer_name(model, layer), baseline_name=baseline_name, samples=k, trace=trace,
-                    model_inputs=inputs.detach().clone() if layer is not None else None, refinement=info)
+                    layer=layer_name(model, layer), baseline_name=baseline_name, samples=k, trace=trace,
+                    model_inputs=None if layer is None else _given(parts_in, single), refinement=info)
 
 
-def _fixed(forward, start, end, alphas, weights, target, output, batch_size, record, progress):
+def _given(parts, single):
+    parts = tuple(p.detach().clone() for p in parts)
+    return parts[0] if single else parts
+
+
+def _fixed(forward, start, end, alphas, weights, target, batch_size, record, progress):
     """A fixed rule: accumulate Σ w_k ∇F chunk by chunk, so only one chunk of gradients is alive at a time."""
     m, rows = alphas.shape[0], start.shape[0]
     diff_flat = (end - start).reshape(rows, -1)
-    total = torch.zeros_like(start)
+    total = torch.zeros(start.shape, dtype=torch.float64, device=start.device)
     scores = contributions = gradients = None
     if record != "none":
         scores, contributions = start.new_empty(rows, m), start.new_empty(rows, m)
     if record == "full":
         gradients = start.new_empty(m, *start.shape)
     with progress_bar(m, progress, "IG") as bar:
-        for k0, k1, s, g in path_gradients(forward, start, end, alphas, target, output, batch_size):
-            w = weights[k0:k1].to(g)
-            total += integral_approximation(g, w)
+        # the forward already returns F's space (softmax applied): output="logit" only gathers the target
+        for k0, k1, s, g in path_gradients(forward, start, end, alphas, target, "logit", batch_size):
+            total += riemann_sum(g, weights[k0:k1])
             if record != "none":
+                w = weights[k0:k1].to(g)
                 scores[:, k0:k1] = s.T
-                contributions[:, k0:k1] = (w.view(-1, 1) * (g.reshape(k1 - k0, rows, -1) * diff_flat).sum(-1)).T
+                slopes = torch.einsum("kbd,bd->kb", g.reshape(k1 - k0, rows, -1), diff_flat)  # no (c, B, D) temporary
+                contributions[:, k0:k1] = (w.view(-1, 1) * slopes).T
             if record == "full":
                 gradients[k0:k1] = g
             bar.update(k1 - k0)
     return total, (scores, contributions, None if gradients is None else gradients.movedim(0, 1).contiguous())
 
 
-def _adaptive(forward, start, end, target, output, budget, tol, atol, batch_size, record, score_change, progress):
+def _adaptive(forward, start, end, target, budget, tol, atol, batch_size, record, score_change, progress):
     """The adaptive rule: :func:`attrkit.ig.adaptive.refine` picks every row's nodes; all gradients are kept until
     the grids are final, because refining an interval changes its end nodes' weights."""
     rows = start.shape[0]
@@ -152,7 +211,7 @@ def _adaptive(forward, start, end, target, output, budget, tol, atol, batch_size
         for i in range(0, len(who), chunk):
             r = who[i:i + chunk].to(start.device)
             points = start[r] + alphas[i:i + chunk].to(start).view(-1, *[1] * (start.dim() - 1)) * diff[r]
-            s, g = gradients_at(lambda p: forward(p, rows=r), points, target[r], output)
+            s, g = gradients_at(lambda p: forward(p, r), points, target[r], "logit")
             kept["rows"].append(r)
             kept["scores"].append(s)
             kept["slopes"].append((g.reshape(len(r), -1) * diff_flat[r]).sum(-1))  # dF(γ(α))/dα = ∇F · (x − x′)
@@ -170,8 +229,11 @@ def _adaptive(forward, start, end, target, output, budget, tol, atol, batch_size
     who, grads = torch.cat(kept["rows"]), torch.cat(kept["grads"])
     weights = trapezoid_weights(alphas)  # (B, m); the padding repeats α = 1 and so gets weight 0
     w, index = weights.to(grads), index.to(grads.device)
-    per_pair = grads.new_zeros(len(who)).index_add_(0, index.flatten(), w.flatten())
-    total = torch.zeros_like(start).index_add_(0, who, per_pair.view(-1, *[1] * (grads.dim() - 1)) * grads)
+    per_pair = torch.zeros(len(who), dtype=torch.float64).index_add_(0, index.flatten().cpu(),
+                                                                   weights.flatten()).to(grads.device)
+    total = torch.zeros(start.shape, dtype=torch.float64, device=start.device)
+    for r, g, wp in zip(kept["rows"], kept["grads"], per_pair.split([len(r) for r in kept["rows"]])):
+        total.index_add_(0, r, wp.view(-1, *[1] * (g.dim() - 1)) * g)  # float64, as for the fixed rules
     if record == "none":
         return alphas, weights, total, (None, None, None), info
     contributions = w * torch.cat(kept["slopes"])[index]
@@ -193,7 +255,7 @@ def _check_method(method, steps):
 def _trace(alphas, weights, diff, score_change, record, scores, contributions, gradients):
     if record == "none":
         return IGTrace(alphas=alphas, weights=weights)
-    gaps = contributions.cumsum(1) - score_change.view(-1, 1)
+    gaps = (contributions.double().cumsum(1) - score_change.double().view(-1, 1)).to(contributions.dtype)
     running = None
     if gradients is not None:  # (B, m, ...)
         w = weights.to(gradients).expand(gradients.shape[0], -1)

@@ -61,7 +61,9 @@ class IGResult(SaveLoad):
     ``layer=``); ``delta`` (N,) = Σ attributions − (``score`` − ``baseline_score``), with ``score`` = F(x) and
     ``baseline_score`` = F(x′) (mean over the k baseline samples). ``baseline`` is (N, ...), or (k, N, ...) when
     k > 1. ``steps`` is the number of nodes used (adaptive rule: the most any row used; each row's are in
-    ``refinement.evaluations[-1]``); ``refinement`` holds the adaptive rule's history."""
+    ``refinement.evaluations[-1]``); ``refinement`` holds the adaptive rule's history. For tuple inputs,
+    ``attributions``, ``inputs``, ``baseline`` (and the trace's ``gradients``/``running``) are tuples of the
+    parts. For a position target ``target`` holds the flat index of (class, position) in the output's (C, ...)."""
 
     attributions: torch.Tensor
     delta: torch.Tensor
@@ -110,19 +112,25 @@ class IGResult(SaveLoad):
         return self.attributions.sum(-1)
 
     def _ends(self):
+        if isinstance(self.inputs, tuple):
+            raise ValueError("points() and path_points() need one input tensor; with tuple inputs read each part "
+                             "from res.inputs[i] and res.baseline[i] (γ(α) = x′ + α (x − x′) part by part)")
         start = self.baseline.reshape(-1, *self.inputs.shape[1:])
         return start, self.inputs.repeat(self.samples, *[1] * (self.inputs.dim() - 1))
 
     def __repr__(self):
+        a = self.attributions
+        shape = tuple(tuple(p.shape) for p in a) if isinstance(a, tuple) else tuple(a.shape)
         return (f"IGResult(method={self.method!r}, steps={self.steps}, output={self.output!r}, "
-                f"attributions={tuple(self.attributions.shape)}, delta={fmt(self.delta)})")
+                f"attributions={shape}, delta={fmt(self.delta)})")
 
     def _repr_html_(self):
         change = self.score - self.baseline_score
         rows = [("rule", f"{self.method}, {self.steps} nodes"), ("explains", f"{self.output} of class {fmt(self.target)}"),
                 ("baseline", f"{self.baseline_name}" + (f" × {self.samples} samples" if self.samples > 1 else "")),
                 ("F(x) / F(x′)", f"{fmt(self.score)} / {fmt(self.baseline_score)}"),
-                ("Σ attributions", fmt(self.attributions.flatten(1).sum(1))), ("F(x) − F(x′)", fmt(change)),
+                ("Σ attributions", fmt(sum(p.flatten(1).sum(1) for p in self.attributions)
+                                       if isinstance(self.attributions, tuple) else self.attributions.flatten(1).sum(1))), ("F(x) − F(x′)", fmt(change)),
                 ("delta (relative)", f"{fmt(self.delta)} ({fmt(self.relative_delta)})")]
         if self.layer is not None:
             rows.append(("path space", f"output of {self.layer}"))
@@ -131,5 +139,6 @@ class IGResult(SaveLoad):
             alphas = self.trace.nodes(0)[0]
             rows.append(("F along the path, input 0", ", ".join(f"α={alphas[i]:.2f}: "
                                                                 f"{self.trace.scores[0, i]:.4g}" for i in pick)))
-        first = self.per_token()[0] if self.layer is not None and self.attributions.dim() == 3 else self.attributions[0]
+        a = self.attributions[0] if isinstance(self.attributions, tuple) else self.attributions  # first part
+        first = a.sum(-1)[0] if self.layer is not None and a.dim() == 3 else a[0]
         return html_summary("Integrated Gradients", rows, [("attributions, input 0 (red +, blue −)", heatmap_png(first))])

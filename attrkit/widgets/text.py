@@ -70,7 +70,7 @@ class TextIGExplorer(IGExplorer):
         return [self.tokens_html, self.nearest_html, self.plot.image]
 
     def _run(self):
-        res = super()._run(layer=self.layer)
+        res = super()._run(layer=self.layer, baseline_in="layer")  # the menu's None is the zero embedding
         if res.attributions.dim() != 3 or res.attributions.shape[1] != len(self.tokens):
             raise ValueError(f"layer's output has shape {tuple(res.attributions.shape)}; the text explorer "
                              f"needs one row per token, (1, {len(self.tokens)}, E): pass the embedding layer")

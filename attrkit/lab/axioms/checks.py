@@ -195,9 +195,8 @@ def check_completeness(method, model=None, inputs=None, baseline=None, target=to
             expl = (f"judged against its own endpoints: Σ AGI_ij vs f_i(x_0) − f_i(x_T), worst {num(worst[1][i])} "
                     f"vs {num(worst[2][i])} ({worst[0]}; a left Riemann sum with steps of ε: the gap → 0 as ε → 0)")
         else:
-            expl = (f"Σ attributions {'=' if verdict == 'holds' else 'vs'} F(x) − F(x′): "
-                    f"{'e.g.' if verdict == 'holds' else 'worst'} {num(worst[1][i])} "
-                    f"vs {num(worst[2][i])} ({worst[0]})")
+            expl = (f"Σ attributions {'=' if verdict == 'holds' else 'vs'} F(x) − F(x′): {'e.g.' if verdict == 'holds' "
+                    f"else 'worst'} {num(worst[1][i])} vs {num(worst[2][i])} ({worst[0]})")
         key = f"gap {show(err)}" + (" (own endpoints)" if own else "")
         return verdict, numbers, expl + _skipped(skipped), key
 
