@@ -189,14 +189,14 @@ def check_completeness(method, model=None, inputs=None, baseline=None, target=to
         verdict = grade(err)
         worst = max(done, key=lambda c: c[3])
         i = int(((worst[1] - worst[2]).abs() / worst[2].abs().clamp_min(1e-6)).argmax())
-        if verdict == "holds":  # every gap is round-off: which is largest depends on the CPU, so show the first
-            worst, i = done[0], 0
+        which = "e.g." if verdict == "holds" else "worst"  # all gaps round-off: the largest depends on the CPU
+        worst, i = (done[0], 0) if verdict == "holds" else (worst, i)
         if own:
             expl = (f"judged against its own endpoints: Σ AGI_ij vs f_i(x_0) − f_i(x_T), worst {num(worst[1][i])} "
                     f"vs {num(worst[2][i])} ({worst[0]}; a left Riemann sum with steps of ε: the gap → 0 as ε → 0)")
         else:
-            expl = (f"Σ attributions {'=' if verdict == 'holds' else 'vs'} F(x) − F(x′): {'e.g.' if verdict == 'holds' "
-                    f"else 'worst'} {num(worst[1][i])} vs {num(worst[2][i])} ({worst[0]})")
+            expl = (f"Σ attributions {'=' if verdict == 'holds' else 'vs'} F(x) − F(x′): {which} {num(worst[1][i])} "
+                    f"vs {num(worst[2][i])} ({worst[0]})")
         key = f"gap {show(err)}" + (" (own endpoints)" if own else "")
         return verdict, numbers, expl + _skipped(skipped), key
 
