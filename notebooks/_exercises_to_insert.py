@@ -476,9 +476,9 @@ mnist = zoo.load("mnist")
 digit = mnist.x_test[7:8]
 with torch.no_grad():
     digit_class = int(mnist.model(digit).argmax(1))
-ig_map = integrated_gradients(mnist.model, digit, target=digit_class, steps=32, record="none",
-                              progress=False).attributions[0, 0]
-cases = [(mnist.model, digit, ig_map, digit_class, 28), (mnist.model, digit, ig_map, digit_class, 112),
+digit_ig = integrated_gradients(mnist.model, digit, target=digit_class, steps=32, record="none",
+                                progress=False).attributions[0, 0]
+cases = [(mnist.model, digit, digit_ig, digit_class, 28), (mnist.model, digit, digit_ig, digit_class, 112),
          (mnist.model, mnist.x_test[0:1], metrics.random_map((28, 28), seed=1), 7, 56)]
 _ = check_function(my_deletion_scores, lambda model, image, saliency, target, pps: metrics.deletion(
                        model, image[0], saliency, target=target, pixels_per_step=pps).scores, cases,

@@ -13,13 +13,14 @@ from attrkit import toys
 torch.set_num_threads(1)
 
 H, HA, F_, NA = "holds", "holds approximately", "fails", "not available"
+NAP = "not applicable"
 AXES = ["sensitivity_a", "dummy", "implementation_invariance", "completeness", "linearity", "symmetry"]
 EXPECTED = {                # sens (a)  dummy  impl. inv.  completeness  linearity  symmetry
     "gradient":           [F_,       H,     H,          F_,           H,         H],
     "gradient_x_input":   [F_,       H,     H,          F_,           H,         H],
     "smoothgrad":         [F_,       H,     H,          F_,           H,         HA],   # noise breaks ties a little
     "ig":                 [H,        H,     H,          H,            H,         H],
-    "agi":                [F_,       H,     H,          F_,           F_,        H],
+    "agi":                [NAP,      H,     H,          F_,           F_,        H],
     "deeplift":           [H,        H,     F_,         H,            H,         H],
     "lrp":                [F_,       H,     F_,         F_,           F_,        H],
     "lrp_epsilon":        [F_,       H,     H,          F_,           H,         H],
@@ -61,6 +62,16 @@ def test_agi_is_judged_against_its_own_endpoints(card):
     finer = A.check_completeness("agi", options={"epsilon": 0.01, "max_steps": 100})
     assert finer.verdict == HA                                               # … and the gap shrinks with ε
     assert "agi own score change" in card.result("agi", "sensitivity_a").numbers
+
+
+def test_sensitivity_a_is_not_applicable_to_agi_because_it_has_no_baseline():
+    r = A.check_sensitivity_a("agi")
+    assert r.verdict == "not applicable" and "no baseline" in r.explanation and "no baseline" in r.key
+    # on the user's model too, and whatever baseline is passed: AGI never reads it
+    r2 = A.check_sensitivity_a("agi", toys.saturating(), toys.point(0.5), toys.point(0.0))
+    assert r2.verdict == "not applicable"
+    # the same check still grades methods that take a baseline
+    assert A.check_sensitivity_a("gradient").verdict == F_ and A.check_sensitivity_a("ig").verdict == H
 
 
 def test_results_explain_themselves_and_render(card):

@@ -16,7 +16,8 @@ Verdicts from a relative error ``err`` (each check says what it divides by): "ho
 (float64 round-off, captum's 1e-9 stabiliser, quadrature error on smooth paths), "holds approximately" if
 err ≤ APPROX = 0.05 (the IG paper's 5 % completeness criterion, §5), else "fails". Sensitivity (a) is yes/no:
 the credit is non-zero (|attr| > EXACT·|ΔF|) or it is not. "not applicable": the method has no rule for any of
-the check's models (e.g. LRP on a formula); "not available": an optional package (captum) is missing.
+the check's models (e.g. LRP on a formula), or the axiom is not defined for it (sensitivity (a) for AGI, which
+has no baseline); "not available": an optional package (captum) is missing.
 
 Modules: :mod:`.verdicts` (AxiomResult, thresholds, shared helpers), :mod:`.checks` (the six checks),
 :mod:`.scorecard` (all of them on all methods).

@@ -36,17 +36,22 @@ def check_sensitivity_a(method, model=None, inputs=None, baseline=None, target=t
         ok = bool((credit.abs() > EXACT * dF.abs()).all())
         numbers = {"attribution": _vec(credit), "F(x) - F(x')": _vec(dF), "feature": feature.tolist()}
         key = f"attr {num(credit[0])} vs ΔF {num(dF[0])}"
+        if name == "agi":
+            # The axiom is about an input and a *baseline*; AGI takes none, so the axiom does not apply to it.
+            r = M.agi_result(model, x, target, **opts)
+            numbers["agi own score change"] = _vec(r.score_drop[0])
+            drop = float(r.score_drop[0, 0])
+            return "not applicable", numbers, (
+                "sensitivity (a) compares an input with a baseline, and AGI has no baseline (it walks from x towards "
+                f"other classes), so the axiom is not defined for it; the given baseline is unused (credit "
+                f"{num(credit[0])}; " + ("its walk from x starts where ∇f = 0 and never moves)" if drop == 0
+                                         else f"its own walk explains f_i(x_0) − f_i(x_T) = {num(drop)})")), \
+                "n/a: no baseline"
         if ok:
             return "holds", numbers, f"the one changed feature gets {num(credit)} (F changes by {num(dF)})", key
         why = f"x and x′ differ only in feature {int(feature[0])} and F changes by {num(dF[0])}, yet it gets " \
               f"{num(credit[0])}"
-        if name == "agi":
-            r = M.agi_result(model, x, target, **opts)
-            numbers["agi own score change"] = _vec(r.score_drop[0])
-            drop = float(r.score_drop[0, 0])
-            why += (". AGI has no baseline: " + ("its walk from x starts where ∇f = 0 and never moves" if drop == 0
-                                                 else f"its own walk explains f_i(x_0) − f_i(x_T) = {num(drop)}"))
-        elif name in ("lrp", "lrp_epsilon") and paper:
+        if name in ("lrp", "lrp_epsilon") and paper:
             why += ": LRP has no baseline; at x = 2 the ReLU is off and the output bias holds all the relevance"
         elif name in ("gradient", "smoothgrad", "gradient_x_input"):
             why += ": it uses the gradient at (or near) x, where f is flat"
