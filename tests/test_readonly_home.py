@@ -18,9 +18,12 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 
 
 def first_cell_imports(path: Path) -> str:
-    cell = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-    tree = ast.parse(cell.source)
-    return "\n".join(ast.get_source_segment(cell.source, node) for node in tree.body
+    """The imports of the notebook's first code cells: the Colab install cell (tagged install-if-missing) and the
+    first cell of the lesson itself."""
+    code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    first = next(i for i, c in enumerate(code) if "install-if-missing" not in c.metadata.get("tags", []))
+    sources = [c.source for c in code[:first + 1]]
+    return "\n".join(ast.get_source_segment(src, node) for src in sources for node in ast.parse(src).body
                      if isinstance(node, (ast.Import, ast.ImportFrom)))
 
 

@@ -36,17 +36,12 @@ def check_sensitivity_a(method, model=None, inputs=None, baseline=None, target=t
         ok = bool((credit.abs() > EXACT * dF.abs()).all())
         numbers = {"attribution": _vec(credit), "F(x) - F(x')": _vec(dF), "feature": feature.tolist()}
         key = f"attr {num(credit[0])} vs ΔF {num(dF[0])}"
-        if name == "agi":
-            # The axiom is about an input and a *baseline*; AGI takes none, so the axiom does not apply to it.
-            r = M.agi_result(model, x, target, **opts)
-            numbers["agi own score change"] = _vec(r.score_drop[0])
-            drop = float(r.score_drop[0, 0])
-            return "not applicable", numbers, (
-                "sensitivity (a) compares an input with a baseline, and AGI has no baseline (it walks from x towards "
-                f"other classes), so the axiom is not defined for it; the given baseline is unused (credit "
-                f"{num(credit[0])}; " + ("its walk from x starts where ∇f = 0 and never moves)" if drop == 0
-                                         else f"its own walk explains f_i(x_0) − f_i(x_T) = {num(drop)})")), \
-                "n/a: no baseline"
+        if name == "agi":  # the axiom compares an input with a baseline; AGI takes none, so it does not apply
+            numbers["agi own score change"] = drop = float(M.agi_result(model, x, target, **opts).score_drop[0, 0])
+            walk = f"its own walk explains f_i(x_0) − f_i(x_T) = {num(drop)}" if drop else "its walk never moves"
+            return "not applicable", numbers, ("sensitivity (a) compares an input with a baseline, and AGI has no "
+                                               "baseline (it walks from x towards other classes), so the axiom is "
+                                               f"not defined for it (credit {num(credit[0])}; {walk})"), "n/a: no baseline"
         if ok:
             return "holds", numbers, f"the one changed feature gets {num(credit)} (F changes by {num(dF)})", key
         why = f"x and x′ differ only in feature {int(feature[0])} and F changes by {num(dF[0])}, yet it gets " \
