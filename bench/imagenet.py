@@ -3,6 +3,7 @@
     python -m bench.imagenet                 # IG vs captum, AGI 20 x 20 both modes, IG time/memory vs steps
     python -m bench.imagenet --quick         # a smoke run: 2 repeats, AGI 4 classes x 4 steps, fewer memory rows
     python -m bench.imagenet --device cuda   # the same on a GPU (wall clock with synchronisation)
+    python -m bench.imagenet --repeats 2     # fewer timed rounds (AGI reference mode is ~2 min per round)
 
 - IG: ``bench.ig.time_row`` reused (attrkit vs captum vs captum with delta vs a bare loop, Gauss–Legendre, equal
   steps and internal batch size, paired per-round ratios with bootstrap intervals).
@@ -93,6 +94,7 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true")
     p.add_argument("--device", default="cpu")
     p.add_argument("--parts", nargs="*", default=["ig", "agi", "memory"])
+    p.add_argument("--repeats", type=int, help="timed rounds per case (default 5, --quick 2)")
     p.add_argument("--json", default="bench/out/imagenet.json")
     p.add_argument("--memory-probe", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -104,7 +106,7 @@ def main(argv=None):
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     clock = time.perf_counter if cuda else time.process_time
     model, x = load(a.device)
-    repeats = 2 if a.quick else 5
+    repeats = a.repeats or (2 if a.quick else 5)
     out = {"device": a.device, "torch": torch.__version__, "clock": clock.__name__}
     if "ig" in a.parts:
         out["ig"] = [time_row("efficientnet_lite0", model, x, steps, 16, repeats, 1, sync, clock)

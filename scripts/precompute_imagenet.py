@@ -63,6 +63,23 @@ def write_npz(name, **arrays):
     log(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
 
 
+def kept_rows(name, redo):
+    """The rows of an earlier run for photos not being redone: the evaluation can be run a few photos at a time."""
+    path = OUT / name
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return [r for r in csv.DictReader(f) if r["photo"] not in redo]
+
+
+def kept_curves(name, redo):
+    path = OUT / name
+    if not path.exists():
+        return {}
+    with np.load(path, allow_pickle=False) as z:
+        return {k: s for k, s in zip(z["keys"].tolist(), z["scores"]) if k.split("|")[0] not in redo}
+
+
 def summed(m):
     """Channel-summed map (N, H, W) as float16: what the figures show, a quarter of the bytes."""
     return m.detach().sum(1).numpy().astype(np.float16)
@@ -130,7 +147,7 @@ def agi_cat(e, quick):
 
 def evaluation(e, names, quick):
     settings = dict(PAPER, classes=3, max_steps=3) if quick else PAPER
-    rows, curves = [], {}
+    rows, curves = kept_rows("imagenet_eval.csv", names), kept_curves("imagenet_eval_curves.npz", names)
     for name in names:
         k = e.photo_names.index(name)
         x = e.x_test[k:k + 1]

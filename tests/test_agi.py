@@ -185,7 +185,7 @@ def test_shared_start_gives_each_rows_own_gradients_at_x0():
     one class at a time with plain autograd."""
     model = cnn64(4)
     x = torch.rand(2, 1, 28, 28, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
-    leaf, logits = agi_module._first_forward(model, x, None)
+    leaf, logits = agi_module._first_forward(lambda v, rows: model(v), x, None)  # the walk's net(points, rows)
     i = logits.argmax(1)
     S = torch.stack([false_classes(i[n:n + 1], 10, classes=3, seed=n)[0] for n in range(2)])
     start = agi_module._shared_start(logits, "probability", leaf, i, S)
@@ -205,7 +205,7 @@ def test_falls_back_to_the_plain_loop_when_the_backward_cannot_be_batched():
     torch.manual_seed(5)
     model = PickyMLP().double().eval()
     x = toy_inputs(2, 6, 5)
-    leaf, logits = agi_module._first_forward(model, x, None)
+    leaf, logits = agi_module._first_forward(lambda v, rows: model(v), x, None)  # the walk's net(points, rows)
     assert agi_module._shared_start(logits, "probability", leaf, logits.argmax(1), torch.tensor([[1], [2]])) is None
     kw = dict(classes=3, seed=0, epsilon=0.05, max_steps=6, bounds=None)
     shared, plain = agi(model, x, **kw), agi(model, x, batch_size=2, **kw)

@@ -225,6 +225,33 @@ def test_full_trace_comes_back_per_part():
     torch.testing.assert_close(res.trace.running[1][:, -1], res.attributions[1], rtol=1e-4, atol=1e-6)
 
 
+def test_path_points_of_tuple_inputs_are_per_part_and_end_on_the_inputs():
+    model = TwoInputs().eval()
+    img, tab = torch.rand(2, 1, 3, 4), torch.rand(2, 3, dtype=torch.float64)
+    b_img, b_tab = torch.full((1, 3, 4), 0.2), torch.zeros(2, 3, dtype=torch.float64)
+    res = integrated_gradients(model, (img, tab), baseline=(b_img, b_tab), steps=6, method="riemann_trapezoid")
+    pts = res.path_points()
+    assert [p.shape for p in pts] == [(2, 6, 1, 3, 4), (2, 6, 3)] and [p.dtype for p in pts] == [img.dtype, tab.dtype]
+    torch.testing.assert_close(pts[0][:, 0], b_img.expand(2, -1, -1, -1))   # trapezoid: α = 0 and α = 1
+    torch.testing.assert_close(pts[1][:, -1], tab)
+    for k in range(6):  # one α for all parts: point k of the joint path
+        assert all(torch.equal(a, b[:, k]) for a, b in zip(res.points(k), pts))
+    alpha = res.trace.alphas[2]
+    torch.testing.assert_close(res.points(2)[1], alpha * tab, rtol=1e-6, atol=1e-7)
+
+
+def test_steps_needed_takes_tuples_and_forward_args_like_integrated_gradients():
+    model = Masked().eval()
+    x, mask = torch.rand(3, 6), (torch.rand(3, 6) > 0.5).float()
+    advice = steps_needed(model, x, target=0, forward_args=(mask, 2.0), methods=("gausslegendre",), steps=[4, 8])
+    for n, i in ((4, 0), (8, 1)):
+        one = integrated_gradients(model, x, target=0, forward_args=(mask, 2.0), steps=n, method="gausslegendre")
+        torch.testing.assert_close(advice.gaps["gausslegendre"][:, i], one.delta)
+    joint = steps_needed(TwoInputs().eval(), (torch.rand(2, 1, 3, 4), torch.rand(2, 3, dtype=torch.float64)),
+                         target=1, methods=("gausslegendre", "adaptive"), max_steps=32)
+    assert joint.gaps["gausslegendre"].shape[0] == 2
+
+
 # ---- extra forward arguments ---------------------------------------------------------------------------------
 
 class Masked(nn.Module):

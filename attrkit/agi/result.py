@@ -52,7 +52,8 @@ class Trajectory(SaveLoad):
                 ("argmax", fmt(self.predicted)),
                 ("Σ AGI_ij vs f_i(x_0) − f_i(x_T)", f"{self.accounted:.4g} vs {self.score_drop:.4g}"
                  + ("" if self.mode == "paper" else " (no identity in reference mode)"))]
-        images = [] if self.contributions is None else [("AGI_ij", heatmap_png(self.contributions.sum(0)))]
+        c = self.contributions[0] if isinstance(self.contributions, tuple) else self.contributions  # first part
+        images = [] if c is None else [("AGI_ij", heatmap_png(c.sum(0)))]
         return html_summary("AGI trajectory", rows, images)
 
 
@@ -64,7 +65,8 @@ class AGIResult(SaveLoad):
     ``attributions`` (N, ...) = Σ_j AGI_ij; ``per_class`` (N, K, ...) each AGI_ij; ``classes`` (N, K) the j used;
     ``target`` (N,) the explained class i; ``steps_taken``/``reached`` (N, K); ``accounted`` (N, K) = Σ features
     of AGI_ij and ``score_drop`` (N, K) = f_i(x_0) − f_i(x_T) (a completeness check in paper mode only);
-    ``trajectories[n][k]`` the walk of input n towards ``classes[n, k]`` (None when record="none").
+    ``trajectories[n][k]`` the walk of input n towards ``classes[n, k]`` (None when record="none"). For tuple
+    inputs ``attributions``, ``per_class`` and each trajectory's ``points``/``contributions`` are tuples of parts.
     """
     attributions: torch.Tensor
     per_class: torch.Tensor
@@ -99,14 +101,14 @@ class AGIResult(SaveLoad):
         return (f"AGIResult(mode={self.mode!r}, N={len(self.classes)}, false classes per input="
                 f"{self.classes.shape[1]}, epsilon={self.epsilon}, max_steps={self.max_steps}, "
                 f"output={self.output!r}, reached {int(self.reached.sum())}/{int(used.sum())}, "
-                f"attributions {tuple(self.attributions.shape)})")
+                f"attributions {_shape(self.attributions)})")
 
     def _repr_html_(self):
         import html
         used = self.classes[0] >= 0
         rows = [("mode", self.mode + (" (path: Algorithm 1)" if self.mode == "paper"
                                       else " (authors' code: x_0 base, stays in the ε-ball)")),
-                ("inputs", f"{len(self.classes)}; attributions {tuple(self.attributions.shape)}"),
+                ("inputs", f"{len(self.classes)}; attributions {_shape(self.attributions)}"),
                 ("settings", f"epsilon={self.epsilon}, max_steps={self.max_steps}, output={self.output}, "
                              f"selection={self.selection}, seed={self.seed}, bounds={_bounds_text(self.bounds)}"),
                 ("reached", f"{int(self.reached.sum())} of {int((self.classes >= 0).sum())} trajectories")]
@@ -118,7 +120,12 @@ class AGIResult(SaveLoad):
                         f"<td>{d:.4g}</td></tr>" for j, s, r, a, d in cells)
         table = (f"<table><tr>{''.join(f'<th>{html.escape(h)}</th>' for h in head)}</tr>{table}</table>")
         title = f"AGI, input 0 explained as class {int(self.target[0])}"
-        return html_summary(title, rows, [("AGI (input 0)", heatmap_png(self.attributions[0]))]) + table
+        a = self.attributions[0] if isinstance(self.attributions, tuple) else self.attributions  # first part
+        return html_summary(title, rows, [("AGI (input 0)", heatmap_png(a[0]))]) + table
+
+
+def _shape(a) -> tuple:
+    return tuple(tuple(p.shape) for p in a) if isinstance(a, tuple) else tuple(a.shape)
 
 
 def _bounds_text(bounds) -> str:

@@ -29,9 +29,10 @@ import torch
 
 from torch import nn
 
-from ..common.checks import (check_batch, check_batch_size, check_callable, check_logits, check_steps, check_target,
+from ..common.checks import (check_batch_size, check_callable, check_logits, check_steps, check_target,
                              guard, no_gradient_error)
 from ..common.outputs import class_table
+from ..common.parts import Parts, as_parts, check_args, expand_args
 from ..common.progress import progress_bar
 from .arguments import check_bounds, check_choice, check_epsilon
 from .classes import SELECTIONS, false_classes
@@ -73,7 +74,8 @@ def adversarial_step(x: torch.Tensor, x0: torch.Tensor, grad_j: torch.Tensor, gr
 
 
 def agi(model, inputs, target=None, classes=20, selection="random", seed=0, epsilon=0.05, max_steps=20,
-        mode="paper", output="probability", bounds=(0.0, 1.0), batch_size=None, record="full", progress=None):
+        mode="paper", output="probability", bounds=(0.0, 1.0), batch_size=None, record="full", progress=None,
+        forward_args=None):
     """AGI attributions of ``inputs`` (N, ...) for class ``target`` (None: the predicted class) → :class:`AGIResult`.
 
     Algorithm 2: for every input and every false class j in S (``classes``/``selection``/``seed``, see
@@ -82,9 +84,20 @@ def agi(model, inputs, target=None, classes=20, selection="random", seed=0, epsi
     ``output``: "probability" (softmax, as the reference), "logit" or "double_softmax". ``batch_size`` caps the
     rows per forward pass (None: all live trajectories at once). ``record``: "full" (points and contributions
     of every step), "scores" (only the per-step scalars) or "none".
+
+    ``model``: any callable returning (N, C ≥ 2) class scores (a tensor, a Hugging Face output's ``.logits``, or a
+    tuple whose first element is the scores): AGI walks towards *other classes*, so a model with one score per
+    input has nothing to walk to. ``inputs``: a tensor or a tuple of tensors with the same N; the walk moves all
+    parts together (one L∞ step over the joint input), and the attributions, ``per_class`` and the trajectories'
+    points come back in the same structure. For a tuple, ``bounds`` is a pair of numbers (every part) or a
+    tuple with one (low, high) or None (no clamp) per part. ``forward_args``: extra arguments after the inputs
+    (masks, token types), not moved; tensors have one row per input and go with that input's walks.
     """
     module = check_callable(model)
-    inputs = check_batch(inputs)
+    parts_in, single = as_parts(inputs)
+    n = parts_in[0].shape[0]
+    args = check_args(forward_args, n)
+    parts = Parts(parts_in, single)
     check_choice(mode, MODES, "mode")
     check_choice(output, OUTPUTS, "output")
     check_choice(record, RECORDS, "record")
@@ -92,14 +105,16 @@ def agi(model, inputs, target=None, classes=20, selection="random", seed=0, epsi
     epsilon = check_epsilon(epsilon)
     max_steps = check_steps(max_steps, 1, "max_steps")
     batch_size = check_batch_size(batch_size)
-    box = check_bounds(bounds, inputs)
+    box = check_bounds(bounds, parts_in, parts)
     if seed is None:                                        # a fresh seed, recorded in the result
         seed = secrets.randbits(31)
     # any callable; (N, C) scores read from tensors, .logits or tuple-first outputs (attrkit.common.outputs)
-    net = lambda v: class_table(model(v), len(v), len(inputs))  # noqa: E731
+    # (walk rows of inputs ``idx``: each row gets its own input's forward_args)
+    net = lambda v, idx: class_table(model(*parts.unpack(v), *expand_args(args, idx, n)), len(v), n)  # noqa: E731
+    kept = [t for t in (*parts_in, *args) if isinstance(t, torch.Tensor)]
     # a caller's torch.no_grad() must not hide the gradients AGI walks along
-    with guard(module if module is not None else nn.Module(), inputs), torch.enable_grad():
-        x_in = inputs.detach()
+    with guard(module if module is not None else nn.Module(), *kept), torch.enable_grad():
+        x_in = parts.pack(tuple(p.detach() for p in parts_in))
         x_leaf, logits = _first_forward(net, x_in, batch_size)
         num_classes = check_logits(logits, len(x_in))
         if not torch.isfinite(logits).all():
@@ -108,10 +123,10 @@ def agi(model, inputs, target=None, classes=20, selection="random", seed=0, epsi
         S = false_classes(i.cpu(), num_classes, classes, selection, seed).to(x_in.device)
         start = None if x_leaf is None else _shared_start(logits, output, x_leaf, i, S)
         walk = _walk(net, x_in, i, S, epsilon, max_steps, mode, output, box, batch_size, record, progress, start)
-    return _assemble(walk, x_in, i, S, record, dict(
+    return _assemble(walk, x_in, i, S, record, parts, dict(
         mode=mode, epsilon=epsilon, max_steps=max_steps, output=output, selection=selection, seed=seed,
-        bounds=None if bounds is None else tuple(b if isinstance(b, torch.Tensor) else float(b) for b in bounds),
-        record=record))
+        bounds=None if box is None else box if not single else
+        tuple(b if isinstance(b, torch.Tensor) else float(b) for b in bounds), record=record))
 
 
 def _walk(model, x_in, i, S, epsilon, m, mode, output, box, batch_size, record, progress, start=None) -> dict:
@@ -123,6 +138,7 @@ def _walk(model, x_in, i, S, epsilon, m, mode, output, box, batch_size, record, 
     and the argmax are known at x_T for every trajectory. The loop only appends what it saw to two lists; they
     are sorted into trajectories once, at the end (:func:`_pack`). At t = 0, ``start`` (from
     :func:`_shared_start`) replaces the forward and the two backward passes when it could be computed.
+    ``model(points, rows)`` is told which input each row walks from (its forward arguments go with it).
     """
     n_idx, slot = (S >= 0).nonzero(as_tuple=True)          # rows in (input, slot) order
     row_i, row_j = i[n_idx], S[n_idx, slot]
@@ -149,7 +165,7 @@ def _walk(model, x_in, i, S, epsilon, m, mode, output, box, batch_size, record, 
                     grads = start["g"][slot, n_idx], start["g"][-1, n_idx]            # ∇f_j, ∇f_i
                 else:
                     with torch.set_grad_enabled(t < m):
-                        logits = model(xt)
+                        logits = model(xt, n_idx[w["row"]])
                         f = class_scores(logits, output)
                     p = logits.argmax(1)
                 visits.append((w["row"], t, w["x"] if record == "full" else None,
@@ -222,8 +238,9 @@ def _gradients(f: torch.Tensor, j: torch.Tensor, i: torch.Tensor, xt: torch.Tens
     return grad_j, grad_i
 
 
-def _assemble(w: dict, x_in, i, S, record: str, settings: dict) -> "AGIResult":
-    """Rows back into (input, slot) tables; the per-trajectory objects are built once, here."""
+def _assemble(w: dict, x_in, i, S, record: str, parts: Parts, settings: dict) -> "AGIResult":
+    """Rows back into (input, slot) tables, and tuple inputs back into their parts; the per-trajectory objects
+    are built once, here."""
     N, K = S.shape
     at = (w["n"], w["slot"])
     row_accounted = w["A"].flatten(1).sum(1)                               # Σ features of AGI_ij
@@ -241,16 +258,18 @@ def _assemble(w: dict, x_in, i, S, record: str, settings: dict) -> "AGIResult":
         trajectories = [[] for _ in range(N)]
         visited = w["visited"].tolist()
         split = lambda v, sizes: [None] * len(sizes) if v is None else v.split(sizes)
+        split_x = lambda v, sizes: [None] * len(sizes) if v is None else [parts.give_back(c) for c in v.split(sizes)]
         per_row = zip(w["n"].tolist(), w["i"].tolist(), w["j"].tolist(), w["reached"].tolist(),
                       row_accounted.tolist(), row_drop.tolist(), split(w["f_i"], visited), split(w["f_j"], visited),
-                      split(w["pred"], visited), split(w["points"], visited),
-                      split(w["contrib"], [v - 1 for v in visited]))
+                      split(w["pred"], visited), split_x(w["points"], visited),
+                      split_x(w["contrib"], [v - 1 for v in visited]))
         for n, ci, cj, hit, acc, drop, fi, fj, p, pts, c in per_row:
             trajectories[n].append(Trajectory(
                 input_index=n, true_class=ci, false_class=cj, steps_taken=len(fi) - 1, reached=hit, scores=fi,
                 false_scores=fj, predicted=p, points=pts, contributions=c, accounted=acc, score_drop=drop,
                 mode=settings["mode"]))
-    return AGIResult(attributions=per_class.sum(1), per_class=per_class, classes=S, target=i,
+    return AGIResult(attributions=parts.give_back(per_class.sum(1)), per_class=parts.give_back(per_class, lead=2),
+                     classes=S, target=i,
                      steps_taken=table(w["T"], -1), reached=table(w["reached"], False),
                      accounted=table(row_accounted, math.nan), score_drop=table(row_drop, math.nan),
                      trajectories=trajectories, **settings)
@@ -259,15 +278,16 @@ def _assemble(w: dict, x_in, i, S, record: str, settings: dict) -> "AGIResult":
 # ---- argument checks (each names the argument and the fix) -----------------------------------------------
 
 def _first_forward(model, x, batch_size):
-    """The model at the inputs (for the predicted classes) → (x as a leaf that requires grad, logits with their
-    graph), kept for :func:`_shared_start`; with ``batch_size`` set, (None, logits) without a graph. A shape
-    mismatch is reported as the inputs' fault."""
+    """The model (``model(points, input rows)``) at the inputs (for the predicted classes) → (x as a leaf that
+    requires grad, logits with their graph), kept for :func:`_shared_start`; with ``batch_size`` set, (None, logits)
+    without a graph. A shape mismatch is reported as the inputs' fault."""
     try:
+        idx = torch.arange(len(x), device=x.device)
         if batch_size is None:
             leaf = x.detach().clone().requires_grad_(True)
-            return leaf, model(leaf)
+            return leaf, model(leaf, idx)
         with torch.no_grad():  # copies: a model that writes to its input in place must not reach the caller's
-            return None, torch.cat([model(c.clone()) for c in x.split(batch_size)])
+            return None, torch.cat([model(c.clone(), k) for c, k in zip(x.split(batch_size), idx.split(batch_size))])
     except RuntimeError as e:
         if not any(w in str(e) for w in ("shape", "size", "mat1", "dimension", "Expected")):
             raise

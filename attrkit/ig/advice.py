@@ -75,10 +75,13 @@ def _first_within(ok: torch.Tensor, steps: torch.Tensor):
 
 
 def steps_needed(model, inputs, target=None, baseline=None, methods=METHODS + ("adaptive",), tol=0.01,
-                 max_steps=256, steps=None, output="logit", layer=None, batch_size=None) -> StepAdvice:
+                 max_steps=256, steps=None, output="logit", layer=None, batch_size=None, forward_args=None,
+                 reduce=None, baseline_in="input", layer_input=False) -> StepAdvice:
     """Run every rule in ``methods`` at the step counts ``steps`` (default: a ladder 1, 2, 3, 4, 5, 6, 8, … up to
     ``max_steps``) and report the completeness gap and the steps needed for ``tol`` (relative, default 1 %).
-    "adaptive" runs once with ``max_steps`` as its budget. Cost: the sum of all step counts tried, per rule."""
+    "adaptive" runs once with ``max_steps`` as its budget. Cost: the sum of all step counts tried, per rule.
+    The model, inputs and the remaining arguments are those of :func:`attrkit.integrated_gradients` (tuples of
+    inputs, ``forward_args``, position outputs with ``reduce``, ``layer=`` with ``baseline_in``/``layer_input``)."""
     if not 0 < tol < 1:
         raise ValueError(f"tol must be a fraction in (0, 1), e.g. 0.01 for 1 %, got {tol!r}")
     unknown = [m for m in methods if m not in METHODS + ("adaptive",)]
@@ -88,7 +91,8 @@ def steps_needed(model, inputs, target=None, baseline=None, methods=METHODS + ("
     if baseline is not None and isinstance(baseline, baselines.Baseline):
         baseline = baselines.Once(baseline)  # every rule must see the same random baselines
     common = dict(baseline=baseline, output=output, layer=layer, batch_size=batch_size, record="none",
-                  progress=False)
+                  progress=False, forward_args=forward_args, reduce=reduce, baseline_in=baseline_in,
+                  layer_input=layer_input)
     out = {k: {} for k in ("steps", "gaps", "needed", "stable")}
     change = nodes = None
     for rule in methods:

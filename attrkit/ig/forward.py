@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..common.outputs import class_table, explained
-from .inputs import Parts, expand_args
+from ..common.parts import Parts, expand_args
 
 
 class Forward:

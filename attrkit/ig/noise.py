@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from ..common.outputs import class_table
-from .inputs import check_args
+from ..common.parts import check_args
 from .path import integrated_gradients
 from .result import IGResult
 

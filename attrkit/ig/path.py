@@ -26,12 +26,12 @@ from torch import nn
 
 from ..common.checks import check_batch_size, check_callable, check_output, guard
 from ..common.outputs import REDUCTIONS
+from ..common.parts import Parts, as_parts, check_args
 from ..common.progress import progress_bar
 from . import adaptive
 from .endpoints import BASELINE_SPACES, endpoints
 from .forward import Forward, LayerForward, layer_name
 from .gradients import gradients_at, path_gradients
-from .inputs import Parts, as_parts, check_args
 from .quadrature import METHODS, MIN_STEPS, quadrature, trapezoid_weights
 from .result import IGResult, IGTrace
 

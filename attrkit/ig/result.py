@@ -87,17 +87,20 @@ class IGResult(SaveLoad):
         """|delta| / |F(x) − F(x′)| per input: the paper's "within 5 %" check."""
         return self.delta.abs() / (self.score - self.baseline_score).abs().clamp_min(torch.finfo(self.delta.dtype).tiny)
 
-    def points(self, k: int) -> torch.Tensor:
-        """γ(α_k) for every row (B, ...), recomputed from the endpoints (each row's own node k)."""
-        start, end = self._ends()
-        a = self.trace.alphas[..., k].to(start).reshape(-1, *[1] * (start.dim() - 1))
-        return start + a * (end - start)
+    def points(self, k: int):
+        """γ(α_k) for every row (B, ...), recomputed from the endpoints (each row's own node k); for tuple inputs
+        a tuple of parts (γ runs through all parts at the same α)."""
+        def point(start, end):
+            a = self.trace.alphas[..., k].to(start).reshape(-1, *[1] * (start.dim() - 1))
+            return start + a * (end - start)
+        return self._each_part(point)
 
-    def path_points(self) -> torch.Tensor:
-        """All path points (B, m, ...)."""
-        start, end = self._ends()
-        a = self.trace.alphas.to(start).expand(start.shape[0], -1)
-        return start.unsqueeze(1) + a.view(*a.shape, *[1] * (start.dim() - 1)) * (end - start).unsqueeze(1)
+    def path_points(self):
+        """All path points (B, m, ...); for tuple inputs a tuple of parts."""
+        def along(start, end):
+            a = self.trace.alphas.to(start).expand(start.shape[0], -1)
+            return start.unsqueeze(1) + a.view(*a.shape, *[1] * (start.dim() - 1)) * (end - start).unsqueeze(1)
+        return self._each_part(along)
 
     def baseline_score_of(self, row: int) -> float:
         """F(x′) of trace row ``row`` (= j·N + n). With k > 1 baseline samples ``baseline_score`` is their mean;
@@ -111,12 +114,15 @@ class IGResult(SaveLoad):
         """Attributions summed over the last dim, e.g. (N, L, D) embedding attributions → (N, L) per token."""
         return self.attributions.sum(-1)
 
-    def _ends(self):
-        if isinstance(self.inputs, tuple):
-            raise ValueError("points() and path_points() need one input tensor; with tuple inputs read each part "
-                             "from res.inputs[i] and res.baseline[i] (γ(α) = x′ + α (x − x′) part by part)")
-        start = self.baseline.reshape(-1, *self.inputs.shape[1:])
-        return start, self.inputs.repeat(self.samples, *[1] * (self.inputs.dim() - 1))
+    def _each_part(self, fn):
+        """``fn(start, end)`` on the (B, ...) path ends of each input part: the result, or a tuple of them."""
+        single = not isinstance(self.inputs, tuple)
+        inputs, baseline = ((self.inputs,), (self.baseline,)) if single else (self.inputs, self.baseline)
+        out = []
+        for x, b in zip(inputs, baseline):
+            start = b.reshape(-1, *x.shape[1:])
+            out.append(fn(start, x.repeat(self.samples, *[1] * (x.dim() - 1))))
+        return out[0] if single else tuple(out)
 
     def __repr__(self):
         a = self.attributions
