@@ -8,7 +8,7 @@ from torch import nn
 from .. import methods as M
 from .. import toys
 from .verdicts import (EXACT, _Mix, _attr, _baseline, _cases, _equal_functions, _explained, _inputs, _run, _scores,
-                       _skipped, _uniform, _vec, _weights, grade, num, show)
+                       _skipped, _uniform, _vec, _weights, _agi_has_no_baseline, grade, num, show)
 
 # ---- 1. sensitivity (a) ------------------------------------------------------------------------------------
 
@@ -38,10 +38,7 @@ def check_sensitivity_a(method, model=None, inputs=None, baseline=None, target=t
         key = f"attr {num(credit[0])} vs ΔF {num(dF[0])}"
         if name == "agi":  # the axiom compares an input with a baseline; AGI takes none, so it does not apply
             numbers["agi own score change"] = drop = float(M.agi_result(model, x, target, **opts).score_drop[0, 0])
-            walk = f"its own walk explains f_i(x_0) − f_i(x_T) = {num(drop)}" if drop else "its walk never moves"
-            return "not applicable", numbers, ("sensitivity (a) compares an input with a baseline, and AGI has no "
-                                               "baseline (it walks from x towards other classes), so the axiom is "
-                                               f"not defined for it (credit {num(credit[0])}; {walk})"), "n/a: no baseline"
+            return "not applicable", numbers, _agi_has_no_baseline(float(credit[0]), drop), "n/a: no baseline"
         if ok:
             return "holds", numbers, f"the one changed feature gets {num(credit)} (F changes by {num(dF)})", key
         why = f"x and x′ differ only in feature {int(feature[0])} and F changes by {num(dF[0])}, yet it gets " \

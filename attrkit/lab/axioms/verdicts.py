@@ -197,3 +197,11 @@ def _weights(weights):
             not all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights):
         raise ValueError(f"weights must be two numbers (a, b), got {weights!r}")
     return float(weights[0]), float(weights[1])
+
+
+def _agi_has_no_baseline(credit: float, drop: float) -> str:
+    """Why sensitivity (a) is not applicable to AGI, with what AGI did instead (its own walk's score change)."""
+    walk = f"its own walk explains f_i(x_0) − f_i(x_T) = {num(drop)}" if drop else \
+        "its walk from x starts where ∇f = 0 and never moves"
+    return ("sensitivity (a) compares an input with a baseline, and AGI has no baseline (it walks from x towards other "
+            f"classes), so the axiom is not defined for it; the given baseline is unused (credit {num(credit)}; {walk})")
