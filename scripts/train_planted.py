@@ -1,7 +1,13 @@
 """Planted image patterns: a task whose cause is known pixel by pixel, and two patterns that must co-occur.
 
-    python scripts/train_planted.py       # about two minutes on one CPU core; byte-identical on rerun (same machine)
+    python scripts/train_planted.py       # about two minutes on one CPU core; byte-identical on rerun (same CPU ISA)
+    ATEN_CPU_CAPABILITY=avx2 DNNL_MAX_CPU_ISA=AVX2 python scripts/train_planted.py   # the shipped file (AVX2+ CPUs)
     python scripts/train_planted.py --grades-only      # only regrade the shipped model (data/results/)
+
+Training is seeded, one thread, deterministic algorithms; but the float kernels torch picks depend on the CPU's
+vector ISA, and 12,000 SGD steps turn their low-bit differences into different weights (rerun on an AVX-512
+machine: same accuracy, weights up to 0.13 apart). The shipped weights were made with AVX2 kernels; capping the
+ISA as above reproduces them byte for byte (checked on an AVX-512 EPYC, 2026-12-04).
 
 Images are 28x28 grey noise (8 levels in [0, 0.28]) carrying bright 5x5 shapes: a plus "A" and a hollow square
 "B". Class 1 ("both") iff the image holds one A *and* one B; class 0 holds nothing, one A, one B, two As or two
