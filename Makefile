@@ -67,6 +67,7 @@ bench: $(STAMP)
 	$(PY) -m bench.ig
 	$(PY) -m bench.agi
 	$(PY) -m bench.widgets
+	$(PY) -m bench.imagenet --repeats 2
 
 weights: $(STAMP)  ## retrain every shipped model (deterministic)
 	$(PY) scripts/train_zoo.py
