@@ -276,7 +276,8 @@ def float64_sum_rows(mnist, mnist_x, repeats):
     import attrkit.ig.path as path
 
     new = path.riemann_sum
-    old = lambda g, w: torch.tensordot(w.to(g), g, dims=1)  # noqa: E731  the float32 sum before the fix
+    # the float32 sum before the fix (its result now lands in the loop's float64 total)
+    old = lambda g, w, out=None: out.add_(torch.tensordot(w.to(g), g, dims=1))  # noqa: E731
     torch.manual_seed(0)
     mlp = nn.Sequential(nn.Linear(20, 32), nn.Tanh(), nn.Linear(32, 5)).eval()
     rows = []
