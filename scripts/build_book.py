@@ -10,6 +10,10 @@
   snapshot saved in the notebook's widget state (its HTML text and its images, as first drawn), with a note
   that the live explorer needs a kernel. The widget state is then dropped, so no widget JavaScript is loaded.
 - The landing page carries the course map (00's table) and every notebook's goals, time and prerequisites.
+- Offline at view time: Sphinx's MathJax 3 comes from a local copy (``npm pack mathjax``, once, into build/vendor/
+  by scripts/vendor_js.py, as for the slides), staged as <src>/_vendor/mathjax/, copied by Sphinx to the site's
+  _static/mathjax/ and named by ``mathjax_path``; every other script, stylesheet and font is the theme's own.
+  (Not <src>/_static/: Jupyter Book would add each of its .js files to every page.)
 The site is <out>/_build/html/index.html; open it from disk or serve it with ``python -m http.server``.
 """
 import argparse
@@ -25,12 +29,20 @@ from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from student_release import INSTRUCTOR_HEADING, InstructorSectionRemover, ROOT, course_notebooks  # noqa: E402
+from vendor_js import VENDOR_DIR, fetch  # noqa: E402
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 DETAILS = re.compile(r"^\s*<details>\s*<summary>.*?</summary>\s*(.*?)\s*</details>\s*$", re.S)
+# Sphinx's default MathJax is 3 (from jsDelivr); the same major version, pinned, served from the site itself
+MATHJAX = {"mathjax@3.2.2": "mathjax3"}
+MATHJAX_FILE = "mathjax/tex-mml-chtml.js"  # relative to _static/
+# es5/ minus the other ready-made bundles and the SVG output: tex-mml-chtml.js, plus what it loads on demand
+# (TeX extensions, CommonHTML fonts, the menu's accessibility tools and their speech rules): 8 MB, not 24
+MATHJAX_SKIP = shutil.ignore_patterns("tex-chtml*.js", "tex-svg*.js", "tex-mml-svg.js", "mml-*.js", "node-main.js",
+                                      "svg", "svg.js")
 
-CONFIG = """\
+CONFIG = f"""\
 title: "attrkit: Integrated Gradients and AGI, step by step"
 author: the attrkit authors
 only_build_toc_files: true
@@ -51,6 +63,8 @@ sphinx:
   config:
     html_show_copyright: false
     nb_merge_streams: true
+    html_static_path: [_vendor]
+    mathjax_path: {MATHJAX_FILE}
 """
 
 
@@ -152,8 +166,8 @@ def landing_page(notebooks) -> str:
     return "\n".join(parts)
 
 
-def build(out: Path, notebooks=None, solutions="exclude") -> Path:
-    """Stage the book's sources in <out>/src, build it; return the HTML folder."""
+def build(out: Path, notebooks=None, solutions="exclude", vendor: Path = VENDOR_DIR) -> Path:
+    """Stage the book's sources in <out>/src (MathJax in src/_vendor/), build it; return the HTML folder."""
     notebooks = [Path(p) for p in notebooks] if notebooks else course_notebooks(ROOT / "notebooks")
     src = out / "src"
     if src.exists():
@@ -163,6 +177,8 @@ def build(out: Path, notebooks=None, solutions="exclude") -> Path:
         nbformat.write(book_notebook(nbformat.read(path, as_version=4), solutions), src / path.name)
     (src / "intro.md").write_text(landing_page(notebooks))
     (src / "_config.yml").write_text(CONFIG)
+    mathjax = fetch(MATHJAX, vendor) / next(iter(MATHJAX.values())) / "es5"
+    shutil.copytree(mathjax, src / "_vendor" / Path(MATHJAX_FILE).parent, ignore=MATHJAX_SKIP)
     toc = "format: jb-book\nroot: intro\nchapters:\n" + "".join(f"- file: {p.stem}\n" for p in notebooks)
     (src / "_toc.yml").write_text(toc)
     jb = Path(sys.executable).parent / "jupyter-book"

@@ -6,16 +6,14 @@
   slides); one that has it (committed, or edited by hand in JupyterLab's property inspector) keeps its own.
 - Solutions: skipped (``--solutions notes`` puts them in the speaker notes: press ``s`` in the deck).
 - JavaScript: reveal.js, require.js, jQuery and MathJax 2 are fetched once with ``npm pack`` (npm's registry)
-  into build/vendor/ and copied next to the decks as _vendor/; every deck points there. Explorers appear as their
-  static snapshots (scripts/build_book.py), so no widget JavaScript is loaded either.
+  into build/vendor/ (scripts/vendor_js.py, shared with the book) and copied next to the decks as _vendor/; every
+  deck points there. Explorers appear as their static snapshots (scripts/build_book.py), so no widget JavaScript
+  is loaded either.
 Open <out>/03_integrated_gradients.slides.html in a browser, offline.
 """
 import argparse
 import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 
 import nbformat
@@ -26,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from add_slide_metadata import with_slide_metadata  # noqa: E402
 from build_book import StaticWidgets  # noqa: E402
 from student_release import ROOT, course_notebooks  # noqa: E402
+from vendor_js import VENDOR_DIR, fetch  # noqa: E402
 
 # npm package -> the folder name under _vendor/ (pinned: the decks are tested against these)
 VENDOR = {"reveal.js@4.6.1": "reveal.js", "requirejs@2.3.7": "requirejs", "jquery@3.7.1": "jquery",
@@ -34,30 +33,6 @@ VENDOR = {"reveal.js@4.6.1": "reveal.js", "requirejs@2.3.7": "requirejs", "jquer
 MATHJAX_SKIP = shutil.ignore_patterns("unpacked", "*.otf", "*.eot", "*.svg", "Asana-Math", "Gyre-Pagella",
                                       "Gyre-Termes", "Latin-Modern", "Neo-Euler", "STIX-Web", "imageFonts.js")
 MERMAID_STUB = "export default { initialize() {} };\n"  # the template imports mermaid; the course has no diagrams
-
-
-def fetch_vendor(vendor: Path) -> Path:
-    """Unpack the pinned npm packages into `vendor` (once); return it."""
-    missing = {spec: name for spec, name in VENDOR.items() if not (vendor / name / "package.json").exists()}
-    if not missing:
-        return vendor
-    npm = shutil.which("npm")
-    if npm is None:
-        raise SystemExit("npm is needed once to fetch reveal.js and friends (apt-get install npm), or copy a "
-                         f"build/vendor/ folder holding {sorted(VENDOR.values())} from another machine")
-    vendor.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        for spec, name in missing.items():
-            run = subprocess.run([npm, "pack", spec, "--silent"], cwd=tmp, capture_output=True, text=True)
-            if run.returncode:
-                raise RuntimeError(f"npm pack {spec} failed: {run.stderr[-2000:]}")
-            tgz = Path(tmp) / run.stdout.strip().splitlines()[-1]
-            with tarfile.open(tgz) as tar:
-                tar.extractall(Path(tmp) / name, filter="data")
-            if (vendor / name).exists():
-                shutil.rmtree(vendor / name)
-            shutil.move(Path(tmp) / name / "package", vendor / name)
-    return vendor
 
 
 def install_vendor(vendor: Path, out: Path) -> Path:
@@ -94,10 +69,10 @@ def deck(nb, solutions="skip") -> str:
     return body
 
 
-def build(out: Path, notebooks=None, solutions="skip", vendor: Path = ROOT / "build" / "vendor") -> list:
+def build(out: Path, notebooks=None, solutions="skip", vendor: Path = VENDOR_DIR) -> list:
     notebooks = [Path(p) for p in notebooks] if notebooks else course_notebooks(ROOT / "notebooks")
     out.mkdir(parents=True, exist_ok=True)
-    install_vendor(fetch_vendor(vendor), out)
+    install_vendor(fetch(VENDOR, vendor), out)
     written = []
     for path in notebooks:
         target = out / f"{path.stem}.slides.html"

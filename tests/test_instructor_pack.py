@@ -124,6 +124,31 @@ def test_the_grading_source_marks_exercises_and_tests():
     assert not any("solution" in c.metadata.get("tags", []) for c in nb.cells)
 
 
+def test_several_checks_give_partial_credit():
+    source = "_ = check(a, 1)\n_ = check(b, 1)\ncheck(c, 1)"
+    graded = grading_release.assertify(source, "ex", points=3)
+    *body, last = graded.splitlines()
+    assert last.startswith("3 * sum(")  # the cell's value: nbgrader's partial credit
+    for values, points in [((1, 1, 1), 3), ((1, 0, 1), 2), ((0, 0, 1), 1)]:
+        ns = {"check": lambda x, y: x == y, **dict(zip("abc", values))}
+        exec("\n".join(body), ns)
+        assert eval(last, ns) == points
+    with pytest.raises(AssertionError, match="ex: not right yet"):
+        exec(graded, {"check": lambda x, y: x == y, "a": 0, "b": 0, "c": 0})
+
+
+def test_the_reference_answer_comes_from_the_markdown_solution():
+    stub = "def f(x):\n    return ...\n\n\nshare = ...   # a number"
+    markdown = "<details><summary>Solution</summary>\n\n```python\ndef f(x):\n    return 2 * x\n```\n\nThe share is 0."
+    expected = "def f(x):\n    return 2 * x\n\n\nshare = ...   # a number"  # the stated-in-prose number stays a stub
+    assert grading_release.reference_answer(stub, markdown) == expected
+    assert grading_release.reference_answer(stub, "```python\nprint(1)\n```") is None  # defines nothing of the stub's
+    for path in NOTEBOOKS:  # every code exercise of the course has one
+        nb, stubs = grading_release.grading_source(nbformat.read(path, as_version=4), path.stem)
+        answers = [c.source for c in (nb.cells if nb else []) if c.metadata.get("nbgrader", {}).get("solution")]
+        assert len(answers) == len(stubs) and all(a.startswith("### BEGIN SOLUTION\ndef ") for a in answers), path.stem
+
+
 def fill(released: Path, answers: dict, out: Path) -> Path:
     nb = nbformat.read(released, as_version=4)
     for cell in nb.cells:
@@ -161,11 +186,60 @@ def test_grading_scores_a_right_and_a_wrong_submission(tmp_path):
     assert wrong == {"fx_ex1": (1, 1), "fx_ex2": (0, 1)}
 
 
+SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*)\n### END SOLUTION", re.S)
+# The course's typical wrong answers (named in each solution), written as edits of the reference answer, and the
+# points each should get: several checks in one cell give partial credit (03: three functions, 04: two answers).
+TYPICAL_WRONG = {
+    "02_axioms_ex1": ("(attributions.sum(1) - change) / change.abs()", "attributions.sum(1) - change", 0),
+    "03_integrated_gradients_ex1": ("x_base + alphas.view(-1, *[1] * x.dim()) * (x - x_base)",
+                                    "x + alphas.view(-1, *[1] * x.dim()) * (x_base - x)", 2 / 3),  # path reversed
+    "04_baselines_ex1": ("torch.where(x < 0.5, torch.ones_like(x), torch.zeros_like(x))", "1 - x", 1 / 2),
+    "05_agi_ex1": ("epsilon * grad_j.sign()", "epsilon * grad_j", 0),  # along the gradient, not its sign
+    "06_evaluation_ex1": ("descending=True", "descending=False", 0),  # least salient first
+}
+# 04's solution gives the blind share in prose ("The blind share is **0**"), so its reference keeps the stub's line
+PROSE_ANSWERS = {"04_baselines_ex1": ("my_blind_share = ...", "my_blind_share = 0.0")}
+
+
+@pytest.mark.slow
+def test_grading_the_real_course_notebooks(tmp_path):
+    """nbgrader on the course itself: every notebook with a code exercise, one right and one wrong student."""
+    pytest.importorskip("nbgrader", reason="the `instructor` extra (nbgrader) is not installed")
+    import grade
+
+    course = tmp_path / "course"
+    released = grading_release.build(course, NOTEBOOKS)
+    exercised = [p.stem for p in NOTEBOOKS
+                 if any(student_release.EXERCISE_TAG in c.metadata.get("tags", []) for c in nbformat.read(p, 4).cells)]
+    assert [p.stem for p in released] == exercised and len(exercised) >= 5
+    right, wrong = {}, {}
+    for path in sorted((course / "source" / "attrkit").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                match = SOLUTION.search(cell.source)
+                assert match, f"{grade_id}: no reference answer found in the source notebook's solution"
+                right[grade_id] = match.group(1).replace(*PROSE_ANSWERS.get(grade_id, ("", "")))
+                old, new, _ = TYPICAL_WRONG[grade_id]
+                assert old in right[grade_id], f"{grade_id}: the solution changed; update TYPICAL_WRONG"
+                wrong[grade_id] = right[grade_id].replace(old, new)
+    assert set(right) == set(TYPICAL_WRONG)
+    for path in released:  # the student copy shows the stub, never the answer
+        assert "BEGIN SOLUTION" not in all_text(nbformat.read(path, as_version=4))
+
+    ada = grade.grade([fill(p, right, tmp_path / "ada" / p.name) for p in released], course, "ada")
+    assert ada == {grade_id: (1, 1) for grade_id in right}
+    bob = grade.grade([fill(p, wrong, tmp_path / "bob" / p.name) for p in released], course, "bob")
+    assert bob == {grade_id: (pytest.approx(points), 1) for grade_id, (_, _, points) in TYPICAL_WRONG.items()}
+
+
 # --- the book --------------------------------------------------------------------------------------------------
 
 import html  # noqa: E402
+from html.parser import HTMLParser  # noqa: E402
 
 import build_book  # noqa: E402
+import vendor_js  # noqa: E402
 
 
 def letters(text):
@@ -198,10 +272,24 @@ def test_widgets_become_their_static_snapshot():
     assert "widgets" not in nb.metadata
 
 
-@pytest.mark.slow
-def test_the_book_has_every_page_and_no_solution_text(tmp_path):
+def vendored_or_skip(packages):
+    """build/vendor/ (the npm cache the slides and the book share), or skip when it is empty and npm is missing."""
+    vendor = ROOT / "build" / "vendor"
+    if not vendor_js.fetched(packages, vendor) and not shutil.which("npm"):
+        pytest.skip(f"neither npm nor a build/vendor folder: {sorted(packages)} cannot be fetched")
+    return vendor
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
     pytest.importorskip("jupyter_book", reason="the `instructor` extra (jupyter-book) is not installed")
-    site = build_book.build(tmp_path / "book", NOTEBOOKS, solutions="exclude")
+    return build_book.build(tmp_path_factory.mktemp("book"), NOTEBOOKS, solutions="exclude",
+                            vendor=vendored_or_skip(build_book.MATHJAX))
+
+
+@pytest.mark.slow
+def test_the_book_has_every_page_and_no_solution_text(book):
+    site = book
     assert (site / "index.html").exists()
     intro = (site / "intro.html").read_text()
     assert "The course map" in intro and "Learning goals" in intro
@@ -213,6 +301,84 @@ def test_the_book_has_every_page_and_no_solution_text(tmp_path):
                   if len(letters(line)) > 50 and letters(line) in text]
         assert not leaked, f"{path.stem}: solution text on the page: {leaked[:2]}"
         assert "Solution (instructors)" not in page
+
+
+class Loads(HTMLParser):
+    """What a browser fetches when it shows a page (links to other sites, <a href>, are not fetched)."""
+
+    FETCHED_LINKS = {"stylesheet", "preload", "modulepreload", "prefetch", "icon", "shortcut", "manifest"}
+
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "link" and self.FETCHED_LINKS & set((attrs.get("rel") or "").split()):
+            self.urls.append(attrs.get("href") or "")
+        elif tag in ("script", "img", "iframe", "source", "audio", "video", "embed", "track") and attrs.get("src"):
+            self.urls.append(attrs["src"])
+
+
+def css_urls(text):
+    return re.findall(r"""url\(\s*['"]?([^'")]+)""", text) + re.findall(r"""@import\s+['"]([^'"]+)""", text)
+
+
+REMOTE = re.compile(r"^(https?:)?//", re.I)
+# Remote URLs a page may reference, with the reason. None: MathJax was the only one (jsDelivr, Sphinx's default).
+# Not a reference, so not listed: sphinx-thebe's inline constant THEBE_JS_URL (unpkg.com), fetched only when a
+# Thebe launch button is pressed, and the book has none (launch_buttons.thebe is false; asserted below).
+ALLOWED_REMOTE = {}
+
+
+@pytest.mark.slow
+def test_the_book_loads_nothing_from_the_network(book):
+    site, remote, missing = book, [], []
+    pages = sorted(site.glob("*.html"))
+    assert len(pages) >= len(NOTEBOOKS) + 2
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        parser = Loads()
+        parser.feed(text)
+        styles = "".join(re.findall(r"<style[^>]*>(.*?)</style>", text, re.S))
+        for url in parser.urls + [u for u in css_urls(styles) if not u.startswith("data:")]:
+            if REMOTE.match(url):
+                if url not in ALLOWED_REMOTE:
+                    remote.append(f"{page.name}: {url}")
+            elif not url.startswith("data:") and not (site / url.split("?")[0].split("#")[0]).exists():
+                missing.append(f"{page.name}: {url}")
+        assert "thebe-launch-button" not in text, f"{page.name}: a Thebe button (it would fetch thebe from unpkg)"
+    for sheet in site.glob("_static/**/*.css"):  # fonts and @imports of the theme's stylesheets
+        remote += [f"{sheet.name}: {u}" for u in css_urls(sheet.read_text(errors="replace")) if REMOTE.match(u)]
+    assert not remote, f"the book loads from the network: {remote[:5]}"
+    assert not missing, f"the book references local files it does not have: {missing[:5]}"
+    page = (site / "03_integrated_gradients.html").read_text()
+    mathjax = [u for u in re.findall(r'<script[^>]*src="([^"]+)"', page) if "mathjax" in u.lower()]
+    assert [u.split("?")[0] for u in mathjax] == ["_static/" + build_book.MATHJAX_FILE]
+    assert (site / "_static" / build_book.MATHJAX_FILE).stat().st_size > 500_000  # the bundle, not a stub
+    fonts = site / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2"
+    assert len(list(fonts.glob("*.woff"))) > 10  # CommonHTML loads these relative to the script
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium (see .ci/run)")
+def test_the_book_typesets_formulas_with_the_network_cut_off(book):
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    requests = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page()
+            page.route("http*://**", lambda route: (requests.append(route.request.url), route.abort()))
+            page.goto((book / "03_integrated_gradients.html").as_uri())
+            page.wait_for_function("document.querySelectorAll('mjx-container').length > 5", timeout=30000)
+            errors = page.evaluate("document.querySelectorAll('mjx-merror').length")
+        finally:
+            browser.close()
+    assert requests == [], f"the book asked the network for {requests}"
+    assert errors == 0
 
 
 # --- slides ----------------------------------------------------------------------------------------------------
@@ -240,17 +406,9 @@ def test_a_tall_run_of_cells_is_split_into_subslides():
     assert kinds[0] == "slide" and kinds.count("subslide") >= 2 and "-" in kinds
 
 
-def vendored_or_skip():
-    vendor = ROOT / "build" / "vendor"
-    if not all((vendor / name / "package.json").exists() for name in build_slides.VENDOR.values()):
-        if not shutil.which("npm"):
-            pytest.skip("neither npm nor a build/vendor folder: reveal.js cannot be fetched")
-    return vendor
-
-
 @pytest.mark.slow
 def test_a_deck_loads_reveal_js_from_local_files_only(tmp_path):
-    vendor = vendored_or_skip()
+    vendor = vendored_or_skip(build_slides.VENDOR)
     path = NOTEBOOKS[0]
     deck = build_slides.build(tmp_path, [path], vendor=vendor)[0]
     page = deck.read_text()
@@ -276,7 +434,7 @@ def test_a_deck_loads_reveal_js_from_local_files_only(tmp_path):
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium (see .ci/run)")
 def test_a_deck_runs_in_a_browser_with_the_network_cut_off(tmp_path):
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    deck = build_slides.build(tmp_path, [NOTEBOOKS[0]], vendor=vendored_or_skip())[0]
+    deck = build_slides.build(tmp_path, [NOTEBOOKS[0]], vendor=vendored_or_skip(build_slides.VENDOR))[0]
     requests = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
