@@ -50,7 +50,8 @@ def minutes(c: dict) -> float:
 
 
 def stated(nb) -> str:
-    m = re.search(r"\*\*Time:?\*\*:?\s*(?:about\s*)?(\d+)", nb.cells[0].source) if nb.cells else None
+    first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")  # cell 0 is Colab's install cell
+    m = re.search(r"\*\*Time:?\*\*:?\s*(?:about\s*)?(\d+)", first)
     return m.group(1) if m else "?"
 
 
