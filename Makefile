@@ -71,6 +71,7 @@ bench: $(STAMP)
 
 weights: $(STAMP)  ## retrain every shipped model (deterministic)
 	$(PY) scripts/train_zoo.py
+	$(PY) scripts/train_sequence.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
