@@ -50,7 +50,8 @@ def check_float_tensor(x, name: str) -> torch.Tensor:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}; use torch.as_tensor(...)")
     if not x.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}; convert with {name}.float() "
-                        "(for token ids, pass layer=model.embedding so the path runs in embedding space)")
+                        "(token ids: integrated_gradients(..., layer=model.embedding) runs IG's path in embedding "
+                        "space; AGI moves the inputs themselves, so it needs float inputs)")
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} contains NaN or inf; clean the data (e.g. torch.nan_to_num) before attributing")
     return x
