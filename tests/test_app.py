@@ -25,9 +25,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from browser_setup import CHROMIUM, CHROMIUM_ARGS, free_port
+
 MARKER = "source-marker-7f3a"  # in a code cell and a comment: must never reach the page
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
@@ -71,12 +70,6 @@ slider.observe(show, "value")
 show()
 widgets.VBox([slider, readout, image])
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
@@ -145,7 +138,7 @@ def test_app_renders_widgets_without_sources_and_responds(app, tmp_path):
     started = time.monotonic()
     with sync_api.sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(str(tmp_path / "profile"), headless=True,
-                                                        executable_path=str(CHROMIUM), args=ARGS)
+                                                        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = context.new_page()
             page.goto(f"{app['url']}?token={app['token']}", wait_until="domcontentloaded", timeout=60_000)

@@ -6,20 +6,10 @@ Skipped when /usr/bin/chromium or playwright is missing (.ci/run installs chromi
 Screenshots are saved in the test's tmp dir: explorers.png (the page), ig-explorer.png, agi-explorer.png,
 text-explorer.png.
 """
-import json
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
-import nbformat
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from browser_setup import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, write_notebook
+
 try:
     from playwright.sync_api import sync_playwright
 except ImportError:  # pragma: no cover - the test extra installs it
@@ -37,14 +27,6 @@ NOTEBOOK = [
     "text = TextIGExplorer(tweets.model, tweets.encode('I love the food but the service was terrible'),\n"
     "                      tweets.model.embedding, vocab=tweets.vocab, steps=16)\ndisplay(text)",
 ]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -52,45 +34,9 @@ def lab(tmp_path):
     """JupyterLab on 127.0.0.1 with its own runtime/config/settings/workspace dirs: (url, token)."""
     root = tmp_path / "root"
     root.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in NOTEBOOK]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nbformat.write(nb, root / "explorers.ipynb")
-    env = dict(os.environ, ATTRKIT_PROGRESS="0")
-    for var, name in (("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTER_CONFIG_DIR", "config"),
-                      ("JUPYTERLAB_SETTINGS_DIR", "settings"), ("JUPYTERLAB_WORKSPACES_DIR", "workspaces")):
-        env[var] = str(tmp_path / name)
-        (tmp_path / name).mkdir()
-    news = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
-    news.mkdir(parents=True)
-    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false",
-                                                                       "checkForUpdates": False}))
-    port, token = free_port(), secrets.token_hex(16)
-    env["JUPYTER_TOKEN"] = token  # never on the command line, where `ps` shows it
-    log = open(tmp_path / "lab.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-                             f"--ServerApp.root_dir={root}", "--allow-root"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("JupyterLab did not start; see " + str(tmp_path / "lab.log")) from None
-                time.sleep(0.3)
-        yield url, token
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    write_notebook(root / "explorers.ipynb", NOTEBOOK)
+    with jupyter_lab(tmp_path, root) as served:
+        yield served
 
 
 def state(page, explorer: str) -> tuple[str, list]:
@@ -116,7 +62,7 @@ def test_explorers_respond_in_jupyterlab(lab, tmp_path):
     profile = tmp_path / "chromium-profile"
     with sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(str(profile), executable_path=str(CHROMIUM), headless=True,
-                                                       args=ARGS, viewport={"width": 1500, "height": 1400})
+                                                       args=CHROMIUM_ARGS, viewport={"width": 1500, "height": 1400})
         try:
             page = browser.new_page()
             page.goto(f"{url}/lab/tree/explorers.ipynb?token={token}")

@@ -6,20 +6,10 @@ and must reach 4.5 : 1 (WCAG AA for body text). A screenshot is saved as dark-th
 
 Skipped when /usr/bin/chromium or playwright is missing (.ci/run installs chromium, so CI always runs it).
 """
-import json
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
-import nbformat
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from browser_setup import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, write_notebook
+
 try:
     from playwright.sync_api import sync_playwright
 except ImportError:  # pragma: no cover - the test extra installs it
@@ -27,8 +17,6 @@ except ImportError:  # pragma: no cover - the test extra installs it
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists() or sync_playwright is None,
                                 reason="needs Debian's chromium at /usr/bin/chromium and playwright")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VERDICTS = ["holds", "holds approximately", "fails", "not applicable", "not available"]
 CELLS = [
     "import torch\nfrom IPython.display import display\nimport attrkit\nfrom attrkit import axioms, zoo\n"
@@ -75,63 +63,22 @@ MEASURE = """() => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def dark_lab(tmp_path):
     """JupyterLab on 127.0.0.1 in the JupyterLab Dark theme, token in the environment: (url, token)."""
     root = tmp_path / "root"
     root.mkdir()
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nbformat.write(nb, root / "dark.ipynb")
-    port, token = free_port(), secrets.token_hex(16)
-    env = dict(os.environ, ATTRKIT_PROGRESS="0", JUPYTER_TOKEN=token,
-               PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]))
-    for var, name in (("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTER_CONFIG_DIR", "config"),
-                      ("JUPYTERLAB_SETTINGS_DIR", "settings"), ("JUPYTERLAB_WORKSPACES_DIR", "workspaces")):
-        env[var] = str(tmp_path / name)
-        (tmp_path / name).mkdir()
-    apputils = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
-    apputils.mkdir(parents=True)
-    (apputils / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false",
-                                                                           "checkForUpdates": False}))
-    (apputils / "themes.jupyterlab-settings").write_text(json.dumps({"theme": "JupyterLab Dark"}))
-    log = open(tmp_path / "lab.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-                             "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}", "--allow-root"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("JupyterLab did not start; see " + str(tmp_path / "lab.log")) from None
-                time.sleep(0.3)
-        yield url, token
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    write_notebook(root / "dark.ipynb", CELLS)
+    theme = {"@jupyterlab/apputils-extension/themes.jupyterlab-settings": {"theme": "JupyterLab Dark"}}
+    with jupyter_lab(tmp_path, root, settings=theme) as served:
+        yield served
 
 
 def test_html_reprs_read_at_4_5_to_1_in_jupyterlab_dark(dark_lab, tmp_path):
     url, token = dark_lab
     with sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=str(CHROMIUM),
-                                                       headless=True, args=ARGS,
+                                                       headless=True, args=CHROMIUM_ARGS,
                                                        viewport={"width": 1400, "height": 2400})
         try:
             page = browser.new_page()

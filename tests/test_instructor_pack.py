@@ -13,6 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from browser_setup import CHROMIUM, launch_chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import student_release  # noqa: E402
@@ -361,14 +363,12 @@ def test_the_book_loads_nothing_from_the_network(book):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium (see .ci/run)")
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (see .ci/run)")
 def test_the_book_typesets_formulas_with_the_network_cut_off(book):
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     requests = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = launch_chromium(p)
         try:
             page = browser.new_page()
             page.route("http*://**", lambda route: (requests.append(route.request.url), route.abort()))
@@ -431,15 +431,13 @@ def test_a_deck_loads_reveal_js_from_local_files_only(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium (see .ci/run)")
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (see .ci/run)")
 def test_a_deck_runs_in_a_browser_with_the_network_cut_off(tmp_path):
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     deck = build_slides.build(tmp_path, [NOTEBOOKS[0]], vendor=vendored_or_skip(build_slides.VENDOR))[0]
     requests = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = launch_chromium(p)
         try:
             page = browser.new_page()
             page.route("http*://**", lambda route: (requests.append(route.request.url), route.abort()))
