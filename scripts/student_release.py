@@ -9,9 +9,11 @@ Per notebook (nbconvert preprocessors, in this order):
 2. ``ExerciseOutputClearer`` clears the outputs of the cells whose output gives an answer away: exercise cells
    (code calling ``check(``, or tagged ``exercise-code``) and cells tagged ``answer-output``. Every other
    output, the figures the text refers to included, stays.
-3. ``RecordModeCell`` puts one code cell before the first code cell that sets ``ATTRKIT_EXERCISE_MODE=record``:
-   ``attrkit.exercise.check`` then appends {name, answer, correct} to ``attrkit_answers.jsonl`` (or
-   ``$ATTRKIT_EXERCISE_LOG``) and prints only "recorded", never the truth.
+3. ``RecordModeCell`` puts one code cell after Colab's install cell (before the first code cell if there is
+   none) that sets ``ATTRKIT_EXERCISE_MODE=record``: ``attrkit.exercise.check`` then appends {name, answer,
+   correct, notebook, time} to ``attrkit_answers.jsonl`` (or ``$ATTRKIT_EXERCISE_LOG``) and prints only
+   "recorded", never the truth. The cell and a last "finished?" cell note when the student opens and finishes
+   the notebook, so that ``scripts/course_times.py --logs`` can measure how long a class takes per notebook.
 Then a short README.md for students is written next to the notebooks. The source notebooks are not touched.
 """
 import argparse
@@ -31,12 +33,26 @@ EXERCISE_TAG = "exercise-code"
 SETUP_TAG = "student-setup"
 INSTRUCTOR_HEADING = re.compile(r"\s*#+\s*For instructors\b", re.IGNORECASE)
 
+FINISH_TAG = "student-finish"
+INSTALL_TAG = "install-if-missing"
+
 RECORD_CELL = '''\
-# Student copy: your answers are recorded (in attrkit_answers.jsonl), not marked here; run this cell first.
+# Student copy: your answers are recorded (in attrkit_answers.jsonl), not marked here; run this before the rest.
 import os
 
 os.environ["ATTRKIT_EXERCISE_MODE"] = "record"
-os.environ.setdefault("ATTRKIT_EXERCISE_LOG", "attrkit_answers.jsonl")'''
+os.environ.setdefault("ATTRKIT_EXERCISE_LOG", "attrkit_answers.jsonl")
+os.environ["ATTRKIT_NOTEBOOK"] = "{notebook}"
+
+from attrkit import exercise
+
+exercise.mark("open")  # the time you started: your instructor plans the course's times from the class's logs'''
+
+FINISH_MARKDOWN = """**Finished?** Run the cell below: it notes in your answers log the time you finished this notebook
+(only the time; your instructor uses the class's times to plan how long each notebook takes)."""
+FINISH_CELL = '''from attrkit import exercise
+
+exercise.mark("done")'''
 
 README = """\
 # attrkit: student copy
@@ -50,7 +66,9 @@ Integration (AGI). Start with `00_start_here.ipynb` and follow the "Next" line a
   right: that is for the discussion in class.
 - **Exercises**: replace each `...` with your prediction (or your code), then run the cell. You may change an
   answer and run the cell again; every run is recorded, the last one counts.
-- **Hand in** the notebooks and `attrkit_answers.jsonl` as your instructor asks.
+- **Hand in** the notebooks and `attrkit_answers.jsonl` as your instructor asks. Besides your answers, the log
+  holds the time of each answer and the times you opened and finished each notebook (run its last cell when
+  you are done): nothing else.
 - Everything runs offline on a laptop CPU; each notebook runs top to bottom in about a minute.
 - Explorers (sliders) need a live kernel: open the notebooks in JupyterLab (`jupyter lab`).
 """
@@ -82,23 +100,31 @@ class InstructorSectionRemover(Preprocessor):
 
 
 class RecordModeCell(Preprocessor):
-    """Insert the cell that switches ``check`` to record mode before the notebook's first code cell."""
+    """Insert the cell that switches ``check`` to record mode (after Colab's install cell, which must run first
+    to make ``attrkit`` importable there), and a last cell that notes the time the student finished."""
 
     source = Unicode(RECORD_CELL).tag(config=True)
 
     def preprocess(self, nb, resources):
         if any(SETUP_TAG in c.metadata.get("tags", []) for c in nb.cells):
             return nb, resources  # already a student copy
-        first = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells))
-        cell = nbformat.v4.new_code_cell(self.source, metadata={"tags": [SETUP_TAG]})
-        nb.cells.insert(first, cell)
+        codes = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+        first = codes[0] if codes else len(nb.cells)
+        if codes and INSTALL_TAG in nb.cells[first].metadata.get("tags", []):
+            first += 1
+        name = resources.get("notebook", "")
+        nb.cells.insert(first, nbformat.v4.new_code_cell(self.source.format(notebook=name),
+                                                         metadata={"tags": [SETUP_TAG]}))
+        nb.cells += [nbformat.v4.new_markdown_cell(FINISH_MARKDOWN, metadata={"tags": [FINISH_TAG]}),
+                     nbformat.v4.new_code_cell(FINISH_CELL, metadata={"tags": [FINISH_TAG]})]
         return nb, resources
 
 
-def student_notebook(nb):
-    """Return the student version of a notebook node (a new object; `nb` is not modified)."""
+def student_notebook(nb, name: str = ""):
+    """Return the student version of a notebook node (a new object; `nb` is not modified); ``name`` (the
+    notebook's stem) labels the student's log lines."""
     nb = nbformat.from_dict(nb)  # deep copy
-    resources = {}
+    resources = {"notebook": name}
     remove = TagRemovePreprocessor(remove_cell_tags=SOLUTION_TAGS, enabled=True)
     for pre in (remove, InstructorSectionRemover(), ExerciseOutputClearer(), RecordModeCell()):
         nb, resources = pre.preprocess(nb, resources)
@@ -117,7 +143,7 @@ def build(out: Path, notebooks=None, src: Path = ROOT / "notebooks") -> list:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for path in notebooks:
-        nb = student_notebook(nbformat.read(path, as_version=4))
+        nb = student_notebook(nbformat.read(path, as_version=4), path.stem)
         target = out / path.name
         nbformat.write(nb, target)
         written.append(target)

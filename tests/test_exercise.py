@@ -2,6 +2,7 @@
 and the record mode of the student release. Every rule is tested both ways: what it must accept, and the
 typical wrong answers it must reject."""
 import json
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
@@ -163,6 +164,22 @@ def test_revealed_word_lists_the_synonyms(capsys):
                                                                           synonyms=["black image"], name="b")[1]
 
 
+@pytest.mark.parametrize("answer", [1, "1", 1.0, torch.tensor(1), np.int64(1)])
+def test_a_class_label_is_matched_exactly(capsys, answer):
+    assert run(capsys, check, answer, torch.tensor(1), label=True)[0]
+
+
+def test_a_wrong_class_label_gets_no_direction(capsys):
+    ok, out = run(capsys, check, 8, 1, label=True, name="class", hint="which digit has the least ink?")
+    assert not ok and "You said class 8." in out and "too" not in out and "Hint: which digit" in out
+    ok, out = run(capsys, check, 5, 1, label=True, name="class")
+    assert not ok and "The answer is class 1." in out
+    # no rounding allowance and no tolerance: 1.4 is not class 1, and a word is not a class
+    assert not run(capsys, check, 1.4, 1, label=True)[0]
+    ok, out = run(capsys, check, "one", 1, label=True)
+    assert not ok and "expected a class number" in out
+
+
 # ---- arrays --------------------------------------------------------------------------------------------------
 
 def test_check_array(capsys):
@@ -197,9 +214,30 @@ def test_record_mode_logs_and_never_prints_the_truth(capsys, tmp_path, monkeypat
         assert out.strip().endswith("recorded.") and "0.3141" not in out and "black" not in out and "5" not in out
         assert "✅" not in out and "❌" not in out
     lines = [json.loads(s) for s in log.read_text().splitlines()]
+    stamps = [(line.pop("notebook"), line.pop("time")) for line in lines]
     assert lines[0] == {"name": "sum", "answer": 0.4, "correct": False}
     assert lines[3] == {"name": "baseline", "answer": "white", "correct": False}
     assert lines[4]["correct"] is True and lines[5] == {"name": "arr", "answer": [1.0, 2.0], "correct": False}
+    # when: UTC, to the second; which notebook: none named outside the student release
+    assert all(notebook is None and datetime.fromisoformat(t).utcoffset() == timedelta(0) for notebook, t in stamps)
+
+
+def test_record_mode_marks_opening_and_finishing_a_notebook(capsys, tmp_path, monkeypatch):
+    log = tmp_path / "answers.jsonl"
+    monkeypatch.setenv("ATTRKIT_EXERCISE_LOG", str(log))
+    monkeypatch.setenv("ATTRKIT_NOTEBOOK", "03_integrated_gradients")
+    exercise.mark("open")  # learn mode: a student studying alone leaves no log
+    assert not log.exists() and capsys.readouterr().out == ""
+    exercise.mode("record")
+    exercise.mark("open")
+    check(0.5, 0.5, name="x")
+    exercise.mark("done")
+    assert "03_integrated_gradients: finished, time noted." in capsys.readouterr().out
+    lines = [json.loads(s) for s in log.read_text().splitlines()]
+    assert [line.get("event", line.get("name")) for line in lines] == ["open", "x", "done"]
+    assert {line["notebook"] for line in lines} == {"03_integrated_gradients"}
+    with pytest.raises(ValueError, match="open"):
+        exercise.mark("close")
 
 
 def test_record_mode_default_log_in_the_working_directory(capsys, tmp_path, monkeypatch):
@@ -207,8 +245,8 @@ def test_record_mode_default_log_in_the_working_directory(capsys, tmp_path, monk
     monkeypatch.delenv("ATTRKIT_EXERCISE_LOG", raising=False)
     exercise.mode("record")
     assert run(capsys, check, 1, 1, name="n")[0] is None
-    assert json.loads((tmp_path / "attrkit_answers.jsonl").read_text()) == {"name": "n", "answer": 1,
-                                                                            "correct": True}
+    line = json.loads((tmp_path / "attrkit_answers.jsonl").read_text())
+    assert {k: line[k] for k in ("name", "answer", "correct")} == {"name": "n", "answer": 1, "correct": True}
 
 
 def test_mode_errors_say_what_to_do(monkeypatch):

@@ -208,6 +208,39 @@ def test_shape_and_second_try(capsys):
     assert "On case 1 the reference returns" in capsys.readouterr().out
 
 
+def test_a_list_of_per_row_values_is_one_output():
+    # a loop appending one 0-d tensor (or numpy scalar) per row returns a list: the same answer as the batched one
+    def per_row_sums(x):
+        return x.sum(1)
+
+    def as_list_of_tensors(x):
+        return [row.sum() for row in x]
+
+    def as_list_of_numpy(x):
+        return [row.sum().numpy() for row in x]
+
+    def as_tuple_of_two(x):  # two outputs where one is expected stays wrong
+        return x.sum(1), x.mean(1)
+
+    rows = torch.arange(6.0).reshape(2, 3)
+    assert check_function(as_list_of_tensors, per_row_sums, [(rows,)]) is True
+    assert check_function(as_list_of_numpy, per_row_sums, [(rows,)]) is True
+    assert check_function(lambda x: [row.sum() + 1 for row in x], per_row_sums, [(rows,)]) is False
+    assert check_function(as_tuple_of_two, per_row_sums, [(rows,)]) is False
+
+
+def test_a_mask_is_not_a_float_answer(capsys):
+    # the max-distance baseline as `x < 0.5` has the right values but IG refuses a bool baseline
+    def reference(x):
+        return torch.where(x < 0.5, torch.ones_like(x), torch.zeros_like(x))
+
+    x = torch.rand(1, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    assert check_function(lambda x: x < 0.5, reference, [(x,)]) is False
+    assert "bool tensor" in capsys.readouterr().out
+    assert check_function(lambda x: (x < 0.5).float(), reference, [(x,)]) is True
+    assert check_function(lambda x: (x < 0.5).double().tolist(), reference, [(x,)]) is True
+
+
 def test_record_mode_keeps_the_source(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("ATTRKIT_EXERCISE_LOG", str(tmp_path / "log.jsonl"))
     exercise.mode("record")

@@ -77,8 +77,13 @@ def test_no_solution_text_and_no_answer_output(release, path):
     kept = sum(len(c.outputs) for c in source.cells if c.cell_type == "code" and not student_release.is_exercise(c)
                and "solution" not in c.metadata.get("tags", []))
     assert sum(len(c.get("outputs", [])) for c in student.cells) == kept
-    first_code = next(c for c in student.cells if c.cell_type == "code")
-    assert 'os.environ["ATTRKIT_EXERCISE_MODE"] = "record"' in first_code.source
+    # record mode is switched on right after Colab's install cell (which makes attrkit importable there), and
+    # the log names the notebook; the last cell notes that the student finished it
+    codes = [c for c in student.cells if c.cell_type == "code"]
+    setup = codes[1] if student_release.INSTALL_TAG in codes[0].metadata.get("tags", []) else codes[0]
+    assert 'os.environ["ATTRKIT_EXERCISE_MODE"] = "record"' in setup.source
+    assert f'os.environ["ATTRKIT_NOTEBOOK"] = "{path.stem}"' in setup.source and 'mark("open")' in setup.source
+    assert 'exercise.mark("done")' in codes[-1].source
 
 
 def test_the_source_notebooks_are_not_touched(tmp_path):
@@ -92,6 +97,7 @@ def test_building_twice_inserts_one_record_cell(tmp_path):
     twice = student_release.build(tmp_path / "b", [once])[0]
     cells = nbformat.read(twice, as_version=4).cells
     assert sum(student_release.SETUP_TAG in c.metadata.get("tags", []) for c in cells) == 1
+    assert sum(student_release.FINISH_TAG in c.metadata.get("tags", []) for c in cells) == 2  # markdown and code
 
 
 @pytest.mark.slow
@@ -100,9 +106,14 @@ def test_every_student_notebook_runs_under_nbval_lax(release):
                           "--nbval-current-env", "."], cwd=release, env=ENV, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     log = release / "attrkit_answers.jsonl"
-    if log.exists():  # record mode (attrkit.exercise) writes one JSON line per check
-        records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-        assert records and all({"name", "answer", "correct"} <= set(r) for r in records)
+    # record mode (attrkit.exercise) writes one JSON line per check, and one when a notebook opens and finishes
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    answers = [r for r in records if "event" not in r]
+    assert all({"name", "answer", "correct", "notebook", "time"} <= set(r) for r in answers)
+    import course_times
+    minutes = course_times.measured([log])  # the instructor's view of the log: every notebook run, finished
+    assert set(minutes) == {p.stem for p in NOTEBOOKS + [FIXTURE]}
+    assert all(len(m) == 1 and 0 <= m[0] < 30 for m in minutes.values())
 
 
 # --- grading ------------------------------------------------------------------------------------------------

@@ -8,18 +8,25 @@ Two modes:
   the truth is printed, not even whether the answer was right; the line ``{"name", "answer", "correct"}`` is
   appended to the JSON-lines file ``ATTRKIT_EXERCISE_LOG`` (default ``attrkit_answers.jsonl`` in the working
   directory), and the cell prints "recorded". This is the mode of the student release (issue 19).
+
+In record mode every line also carries ``notebook`` (``$ATTRKIT_NOTEBOOK``, which the student release sets) and
+``time`` (UTC), and :func:`mark` notes when a student opens and finishes a notebook: ``python
+scripts/course_times.py --logs <folder of the class's logs>`` turns them into measured study times per notebook.
 """
 from __future__ import annotations
 
 import inspect
 import json
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 MODES = ("learn", "record")
 MODE_VARIABLE, LOG_VARIABLE, DEFAULT_LOG = "ATTRKIT_EXERCISE_MODE", "ATTRKIT_EXERCISE_LOG", "attrkit_answers.jsonl"
+NOTEBOOK_VARIABLE = "ATTRKIT_NOTEBOOK"
+EVENTS = ("open", "done")
 REVEAL_AFTER = 2  # wrong tries: the first gets the hint, the second the truth
 
 _state = {"mode": None, "tries": {}}  # mode None: follow the environment variable
@@ -72,10 +79,27 @@ def jsonable(answer):
         return repr(answer)
 
 
-def record(name: str, answer, correct: bool) -> None:
-    line = json.dumps({"name": name, "answer": jsonable(answer), "correct": bool(correct)}, ensure_ascii=False)
+def _append(entry: dict) -> None:
+    entry.update(notebook=os.environ.get(NOTEBOOK_VARIABLE) or None,
+                 time=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     with open(log_path(), "a", encoding="utf-8") as f:
-        f.write(line + "\n")
+        f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def record(name: str, answer, correct: bool) -> None:
+    _append({"name": name, "answer": jsonable(answer), "correct": bool(correct)})
+
+
+def mark(event: str) -> None:
+    """In record mode, note the time a student ``"open"``s or is ``"done"`` with a notebook (the student
+    release's first and last cells call it); in learn mode nothing is written."""
+    if event not in EVENTS:
+        raise ValueError(f"event must be one of {EVENTS}, got {event!r}")
+    if mode() != "record":
+        return
+    _append({"event": event})
+    notebook = os.environ.get(NOTEBOOK_VARIABLE) or "this notebook"
+    print(f"📝 {notebook}: {'started' if event == 'open' else 'finished'}, time noted.")
 
 
 def not_yet(name: str, what: str = "fill in your prediction (replace the ...), then run this cell again") -> bool:

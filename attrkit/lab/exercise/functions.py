@@ -58,12 +58,33 @@ def _call(fn, args, kwargs):
     return out
 
 
-def _flat(out) -> list:
-    """A result as a list of arrays (a tuple or list of tensors counts as several outputs)."""
+def _flat(out, expected: int | None = None) -> list:
+    """A result as a list of arrays (a tuple or list of tensors counts as several outputs).
+
+    When one output is ``expected``, a list of equally shaped values is that one output, stacked: a loop that
+    appends one 0-d tensor per row is as right as the batched expression that returns them in one tensor.
+    """
     if isinstance(out, (tuple, list)) and out and all(hasattr(o, "shape") or np.isscalar(o) for o in out) \
             and any(hasattr(o, "shape") for o in out):
-        return [as_array(o) for o in out]
+        parts = [as_array(o) for o in out]
+        if expected == 1 and len(parts) > 1 and len({a.shape for a in parts}) == 1:
+            return [np.stack(parts)]
+        return parts
     return [as_array(out)]
+
+
+def _kinds(out) -> list:
+    """'b' (bool), 'i' (integer) or 'f' (float) for each tensor or array output; None for plain numbers."""
+    parts = out if isinstance(out, (tuple, list)) else [out]
+    return [("b" if p.dtype == torch.bool else "f" if p.is_floating_point() else "i") if isinstance(p, torch.Tensor)
+            else np.asarray(p).dtype.kind if isinstance(p, np.ndarray) else None for p in parts]
+
+
+def _wrong_kind(mine, theirs) -> str | None:
+    # a mask where the reference returns numbers cannot go where the numbers go (IG refuses a bool baseline)
+    if len(theirs) == 1 and theirs[0] == "f" and mine and all(k == "b" for k in mine):
+        return "it returned a bool tensor (a mask); the reference returns floats: convert it (.float())"
+    return None
 
 
 def _differs(mine, theirs, tol, rel) -> str | None:
@@ -90,11 +111,11 @@ def check_function(student_fn, reference_fn, cases, tol=1e-6, rel=1e-4, name="yo
     its inputs in place is told so (the kit's rule: never mutate the caller's tensors). Outputs may be tensors,
     arrays, numbers, or a tuple of them; they agree when the shapes match and
     ``|mine − reference| <= tol + rel·|reference|`` everywhere (rel 1e-4 leaves room for float32 round-off
-    from a different order of summation, not for a wrong formula).
+    from a different order of summation, not for a wrong formula). A bool mask where the reference returns a
+    float tensor is wrong even where its values agree: it cannot be used where the floats go.
 
     A function that returns ``...`` or None, or trips over the ``...`` placeholder, counts as "not filled in
-    yet". An
-    exception raised by the student's function is reported, never re-raised. The reference's output for the
+    yet". An exception raised by the student's function is reported, never re-raised. The reference's output for the
     failing case is shown only after a second wrong try (and in record mode never; the source is recorded).
     """
     if student_fn is ... or student_fn is None:
@@ -104,11 +125,13 @@ def check_function(student_fn, reference_fn, cases, tol=1e-6, rel=1e-4, name="yo
         return False
     for number, case in enumerate(cases, 1):
         args, kwargs = _args(case)
-        theirs = _flat(_call(reference_fn, tuple(_copy(a) for a in args), {k: _copy(v) for k, v in kwargs.items()}))
+        reference_out = _call(reference_fn, tuple(_copy(a) for a in args), {k: _copy(v) for k, v in kwargs.items()})
+        theirs = _flat(reference_out)
         my_args, my_kwargs = tuple(_copy(a) for a in args), {k: _copy(v) for k, v in kwargs.items()}
         kept = tuple(_copy(a) for a in my_args) + tuple(_copy(v) for v in my_kwargs.values())
         try:
-            mine = _flat(_call(student_fn, my_args, my_kwargs))
+            my_out = _call(student_fn, my_args, my_kwargs)
+            mine = _flat(my_out, expected=len(theirs))
         except NotFilledIn:
             return not_yet(name, FILL_IN)
         except Exception as e:  # noqa: BLE001 - any error of the student's code is feedback, not a crash
@@ -119,7 +142,7 @@ def check_function(student_fn, reference_fn, cases, tol=1e-6, rel=1e-4, name="yo
         if not _same_inputs(kept, my_args + tuple(my_kwargs.values())):
             return _wrong(name, student_fn, number, "your function changed its input tensors in place; "
                           "work on copies (x = x.clone()) or build new tensors", theirs, hint, reveal)
-        problem = _differs(mine, theirs, tol, rel)
+        problem = _wrong_kind(_kinds(my_out), _kinds(reference_out)) or _differs(mine, theirs, tol, rel)
         if problem:
             return _wrong(name, student_fn, number, problem, theirs, hint, reveal)
     return verdict("check_function", name, student_fn, True, right=f" (agrees on all {len(cases)} cases)",

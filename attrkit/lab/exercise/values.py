@@ -12,8 +12,19 @@ def _truth(truth):
     return truth() if callable(truth) and not hasattr(truth, "detach") else truth
 
 
+def _as_label(x):
+    """An integer class label from an int, an integral float, a numeric string or a 0-d tensor; else None."""
+    if hasattr(x, "item") and getattr(x, "ndim", 0) == 0:
+        x = x.item()
+    if isinstance(x, str) and x.strip().lstrip("+-").isdigit():
+        x = int(x)
+    if isinstance(x, float) and x.is_integer():
+        x = int(x)
+    return x if isinstance(x, int) and not isinstance(x, bool) else None
+
+
 def check(answer, truth, tol=1e-6, rel=1e-3, name="your answer", *, synonyms=(), hint=None, rounding=True,
-          reveal=True):
+          reveal=True, label=False):
     """Print feedback on ``answer`` versus ``truth``; return True if they agree (None in record mode).
 
     **Numbers**, sequences and tensors agree when ``|answer − truth| <= tol + rel·|truth|`` everywhere (like
@@ -29,6 +40,9 @@ def check(answer, truth, tol=1e-6, rel=1e-3, name="your answer", *, synonyms=(),
     (``check(a, "black", synonyms=["black image", "zeros"])``). Case, spaces, hyphens, a leading article and a
     final full stop do not matter.
 
+    **Class labels** (``label=True``): the answer must be the truth exactly, and a wrong one is not told "too
+    high" or "too low" (class 8 is not "more" than class 1).
+
     **Feedback**: the first wrong try prints ❌ and ``hint`` (never the truth); the second wrong try of the same
     ``name`` shows the truth (unless ``reveal=False``). In record mode (see :mod:`.feedback`) nothing about the
     truth is printed; the answer is written to the log instead.
@@ -39,6 +53,13 @@ def check(answer, truth, tol=1e-6, rel=1e-3, name="your answer", *, synonyms=(),
     if answer is ... or answer is None:
         return not_yet(name)
     truth = _truth(truth)
+    if label:
+        mine, right = _as_label(answer), _as_label(truth)
+        if mine is None:
+            print(f"❌ {name}: expected a class number (an integer such as 3), got {answer!r}.")
+            return False
+        return verdict("check", name, answer, mine == right, right=f" (class {right})", hint=hint, reveal=reveal,
+                       wrong=f"You said class {mine}.", truth=f"The answer is class {right}.")
     if is_words(truth):
         main, words = accepted_words(truth, synonyms)
         ok = same_words(answer, truth, synonyms)
