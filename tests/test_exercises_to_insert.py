@@ -106,7 +106,7 @@ def solved(key, patch=None, prediction=None):
         check_part = cells[2][cells[2].index("_ = check_function"):]
         cells = [cells[0], cells[1].replace("my_share = ...", prediction or SHARE), code + "\n" + check_part]
     else:
-        cells = [code + "\n" + (prediction or ("my_blind_share = 0" if key == "04_baselines" else ""))] + cells[1:]
+        cells = [code + "\n" + (prediction or "")] + cells[1:]
         if key == "04_baselines":
             cells[-1] = cells[-1].replace(*OWN_BASELINE)
     return run_cells(cells)
