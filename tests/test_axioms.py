@@ -22,7 +22,7 @@ EXPECTED = {                # sens (a)  dummy  impl. inv.  completeness  lineari
     "ig":                 [H,        H,     H,          H,            H,         H],
     "agi":                [NAP,      H,     H,          F_,           F_,        H],
     "deeplift":           [H,        H,     F_,         H,            H,         H],
-    "lrp":                [F_,       H,     F_,         F_,           F_,        H],
+    "lrp":                [F_,       H,     F_,         H,            F_,        H],    # completeness: to F(x)
     "lrp_epsilon":        [F_,       H,     H,          F_,           H,         H],
 }
 

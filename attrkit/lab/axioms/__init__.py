@@ -8,7 +8,8 @@ runs the paper's own toy (:mod:`attrkit.lab.toys`); give a model/inputs to test 
     check_sensitivity_a             x, x′ differ in one feature and F(x) ≠ F(x′) ⇒ that feature gets non-zero credit
     check_dummy                     F does not depend on a feature ⇒ it gets zero credit (sensitivity (b))
     check_implementation_invariance equal functions, different networks ⇒ equal attributions
-    check_completeness              Σ attributions = F(x) − F(x′)   (AGI: its own endpoints f_i(x_0) − f_i(x_T))
+    check_completeness              Σ attributions = F(x) − F(x′)   (AGI: its own endpoints f_i(x_0) − f_i(x_T);
+                                    LRP, which has no baseline: F(x), what it conserves)
     check_linearity                 attributions of a·f1 + b·f2 = a·(those of f1) + b·(those of f2)
     check_symmetry                  F symmetric in x_i, x_j, x_i = x_j, x′_i = x′_j ⇒ equal credit
 

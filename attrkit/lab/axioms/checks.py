@@ -8,7 +8,8 @@ from torch import nn
 from .. import methods as M
 from .. import toys
 from .verdicts import (EXACT, _Mix, _attr, _baseline, _cases, _equal_functions, _explained, _inputs, _run, _scores,
-                       _skipped, _uniform, _vec, _weights, _agi_has_no_baseline, grade, num, show)
+                       _skipped, _uniform, _vec, _weights, _agi_has_no_baseline, _lrp_conserves, _LRP_NOT_LINEAR,
+                       LRP_NAMES, LRP_REFERENCE, grade, num, show)
 
 # ---- 1. sensitivity (a) ------------------------------------------------------------------------------------
 
@@ -43,7 +44,7 @@ def check_sensitivity_a(method, model=None, inputs=None, baseline=None, target=t
             return "holds", numbers, f"the one changed feature gets {num(credit)} (F changes by {num(dF)})", key
         why = f"x and x′ differ only in feature {int(feature[0])} and F changes by {num(dF[0])}, yet it gets " \
               f"{num(credit[0])}"
-        if name in ("lrp", "lrp_epsilon") and paper:
+        if name in LRP_NAMES and paper:
             why += ": LRP has no baseline; at x = 2 the ReLU is off and the output bias holds all the relevance"
         elif name in ("gradient", "smoothgrad", "gradient_x_input"):
             why += ": it uses the gradient at (or near) x, where f is flat"
@@ -150,8 +151,8 @@ def check_implementation_invariance(method, pair=None, inputs=None, baseline=Non
 def check_completeness(method, model=None, inputs=None, baseline=None, target=toys.TARGET, options=None):
     """Completeness (IG-paper Prop. 1): Σ attributions = F(x) − F(x′). err = |gap| / |F(x) − F(x′)| (examples
     with |ΔF| < 1e-6 compare the gap itself). AGI has no baseline: it is judged against its own endpoints,
-    Σ AGI_ij = f_i(x_0) − f_i(x_T) for every walk (paper mode; labelled so in the result). Default: a random
-    tanh net at 4 random inputs and the paper's F at (3, 1), x′ = 0."""
+    Σ AGI_ij = f_i(x_0) − f_i(x_T) for every walk (paper mode). LRP, baseline-free too, conserves F(x) itself and
+    is judged against Σ R_i = F(x). Default: a random tanh net at 4 random inputs and the paper's F at (3, 1)."""
     if model is None:
         net = toys.random_net(4, (8,), "tanh", seed=3)
         cases = [("random tanh net", net, _explained([net], 4, 4, 4), None),
@@ -163,7 +164,7 @@ def check_completeness(method, model=None, inputs=None, baseline=None, target=to
         _scores(m, x, target)
 
     def body(name, fn, opts):
-        own = fn is M.agi
+        own, conserves = fn is M.agi, name in LRP_NAMES
 
         def per_case(case):
             label, m, x, b = case
@@ -174,27 +175,27 @@ def check_completeness(method, model=None, inputs=None, baseline=None, target=to
                 total, change = total[keep], change[keep]
             else:
                 total = _attr(fn, m, x, target, b, opts).flatten(1).sum(1)
-                change = _scores(m, x, target) - _scores(m, b, target)
+                change = _scores(m, x, target) - (0.0 if conserves else _scores(m, b, target))
             err = float(((total - change).abs() / change.abs().clamp_min(1e-6)).max())
             return label, total, change, err
         done, skipped = _cases(cases, fn, name, opts, per_case)
         err = max(c[3] for c in done)
-        ref = "f_i(x_0) - f_i(x_T) (AGI's own endpoints)" if own else "F(x) - F(x')"
-        numbers = {c[0]: {"sum of attributions": _vec(c[1]), ref: _vec(c[2]), "relative gap": c[3]}
-                   for c in done}
+        ref = "f_i(x_0) - f_i(x_T) (AGI's own endpoints)" if own else LRP_REFERENCE if conserves else "F(x) - F(x')"
+        numbers = {c[0]: {"sum of attributions": _vec(c[1]), ref: _vec(c[2]), "relative gap": c[3]} for c in done}
         numbers["reference"], numbers["skipped"] = ref, skipped
         verdict = grade(err)
         worst = max(done, key=lambda c: c[3])
         i = int(((worst[1] - worst[2]).abs() / worst[2].abs().clamp_min(1e-6)).argmax())
         which = "e.g." if verdict == "holds" else "worst"  # all gaps round-off: the largest depends on the CPU
         worst, i = (done[0], 0) if verdict == "holds" else (worst, i)
+        case = f"{which} {num(worst[1][i])} vs {num(worst[2][i])} ({worst[0]})"
         if own:
             expl = (f"judged against its own endpoints: Σ AGI_ij vs f_i(x_0) − f_i(x_T), worst {num(worst[1][i])} "
                     f"vs {num(worst[2][i])} ({worst[0]}; a left Riemann sum with steps of ε: the gap → 0 as ε → 0)")
         else:
-            expl = (f"Σ attributions {'=' if verdict == 'holds' else 'vs'} F(x) − F(x′): {which} {num(worst[1][i])} "
-                    f"vs {num(worst[2][i])} ({worst[0]})")
-        key = f"gap {show(err)}" + (" (own endpoints)" if own else "")
+            expl = _lrp_conserves(verdict, name, case) if conserves else \
+                f"Σ attributions {'=' if verdict == 'holds' else 'vs'} F(x) − F(x′): {case}"
+        key = f"gap {show(err)}" + (" (own endpoints)" if own else " (to F(x))" if conserves else "")
         return verdict, numbers, expl + _skipped(skipped), key
 
     return _run("completeness", method, options, body)
@@ -235,6 +236,8 @@ def check_linearity(method, models=None, weights=(2.0, -0.5), inputs=None, basel
         expl = (f"attributions of {mixed} equal the same mix of the attributions" if verdict == "holds"
                 else f"attributions of {mixed} differ from the same mix of the attributions by {show(err)}: "
                      f"{num(am[0])} vs {num(lin[0])} (first input)")
+        if verdict != "holds" and name in LRP_NAMES:
+            expl += _LRP_NOT_LINEAR
         return verdict, numbers, expl, f"error {show(err)}"
 
     return _run("linearity", method, options, body)

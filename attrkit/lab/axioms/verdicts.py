@@ -205,3 +205,18 @@ def _agi_has_no_baseline(credit: float, drop: float) -> str:
         "its walk from x starts where ∇f = 0 and never moves"
     return ("sensitivity (a) compares an input with a baseline, and AGI has no baseline (it walks from x towards other "
             f"classes), so the axiom is not defined for it; the given baseline is unused (credit {num(credit)}; {walk})")
+
+
+LRP_NAMES = ("lrp", "lrp_epsilon")  # baseline-free: relevance starts at F(x) and is passed down layer by layer
+LRP_REFERENCE = "F(x) (LRP has no baseline: it conserves relevance to the output)"
+_LRP_NOT_LINEAR = ("; LRP hands out F(x) in shares whose denominators leave out the biases and, in the mix, add "
+                   "the terms of f1 and f2 together, so the shares of the mix are not the mix of the shares")
+
+
+def _lrp_conserves(verdict: str, name: str, worst: str) -> str:
+    """Completeness for LRP, judged against what it conserves (F(x)), with the worst case's numbers."""
+    expl = (f"LRP has no baseline: it hands out F(x) itself, so it is judged against F(x), not F(x) − F(x′): "
+            f"Σ attributions {'=' if verdict == 'holds' else 'vs'} F(x): {worst}")
+    if verdict == "fails" and name == "lrp_epsilon":
+        expl += "; the ε-rule lets the biases absorb relevance, so the sum drifts from F(x)"
+    return expl
