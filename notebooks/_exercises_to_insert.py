@@ -71,6 +71,9 @@ def fixed_ig(model, x, x_base, target, m_steps=50, batch_size=32):
     "04_baselines": '''
 def my_max_distance(x):
     return torch.where(x < 0.5, torch.ones_like(x), torch.zeros_like(x))
+
+
+my_blind_share = 0.0   # every baseline pixel is at least 0.5 away from the input's
 ''',
     "05_agi": '''
 def my_agi_step(x, grad_j, grad_i, epsilon):
@@ -134,7 +137,9 @@ F_net, _ = toys.relu_pair()
 cases = [(methods.gradient_x_input, net, xs, torch.zeros_like(xs)),
          (methods.integrated_gradients, net, xs, torch.full_like(xs, 0.5)),
          (methods.smoothgrad, net, xs, torch.zeros_like(xs)),
-         (methods.gradient_x_input, F_net, toys.point(3.0, 1.0), toys.point(0.0, 0.0))]
+         (methods.gradient_x_input, F_net, toys.point(3.0, 1.0), toys.point(0.0, 0.0)),
+         (methods.gradient_x_input, net, torch.zeros_like(xs), xs),    # input and baseline swapped: F falls
+         (methods.gradient_x_input, net, -xs, torch.zeros_like(xs))]   # f < 0: the predicted class is not TARGET
 _ = check_function(completeness_gap, references.completeness_gap, cases, name="completeness_gap",
                    hint="F(x) − F(x′) is toys.f_of(model, x) − toys.f_of(model, baseline); divide by its "
                         "absolute value, and keep the sign of the gap")
@@ -143,7 +148,9 @@ _ = check_function(completeness_gap, references.completeness_gap, cases, name="c
 if my_method(net, xs, toys.TARGET, torch.zeros_like(xs)) is ...:
     print("✏️ write my_method above, run its cell, then run this cell again")
 else:
-    print("your check, on your method:", show(completeness_gap(my_method, net, xs, torch.zeros_like(xs))))
+    print("your check, on your method (random tanh net, the 2 inputs xs, baseline 0):",
+          show(completeness_gap(my_method, net, xs, torch.zeros_like(xs))))
+    print("the kit's checks, on their own cases:")
     display(axioms.check_completeness(my_method))
     display(axioms.check_dummy(my_method))
     display(axioms.check_symmetry(my_method))
@@ -157,8 +164,10 @@ def completeness_gap(method, model, x, baseline):
 ```
 
 Typical mistakes the check rejects: the absolute gap (not divided by $|F(x) - F(x')|$), $F(x)$ alone instead of
-the change (wrong whenever $F(x') \neq 0$: the second case uses a baseline of 0.5), and `abs()` of the gap (the
-sign says whether a method over- or under-counts).
+the change (wrong whenever $F(x') \neq 0$: the second case uses a baseline of 0.5), `abs()` of the gap (the
+sign says whether a method over- or under-counts), dividing by the signed change instead of its absolute value
+(the fifth case swaps input and baseline, so $F$ falls and the sign of the gap would flip), and calling the method
+without `toys.TARGET` (in the sixth case $f < 0$, so the predicted class is the other column).
 
 One method of your own, for example: gradient × $(x - x')$ at the midpoint of the path, one gradient instead of
 IG's many:
@@ -363,6 +372,9 @@ _ = check(my_blind_share, lambda: (baselines.MaxDistance()(digits[:1])[0] == dig
 ```python
 def my_max_distance(x):
     return torch.where(x < 0.5, torch.ones_like(x), torch.zeros_like(x))
+
+
+my_blind_share = 0.0   # every baseline pixel is at least 0.5 away from the input's
 ```
 
 `(x < 0.5).float()` or `1.0 * (x < 0.5)` work too. Tempting but wrong: `1 - x` (the inverted image: only black
@@ -372,28 +384,34 @@ from the input, so no feature is ever multiplied by $x_i - x'_i = 0$. That is th
 Distill article, and its weakness: it is far from "no information" (the model sees a strange negative digit).
 """),
         _md(r"""
-**Now a baseline of your own.** Write any baseline you find defensible in `my_baseline` (a blurred digit, the
+**Now a baseline of your own.** Write any baseline you find defensible in `my_own_baseline` (a blurred digit, the
 mean training image, a mix, ...) and read what the kit measures about it: the prediction at $x'$ and its entropy
 (the IG authors' howto asks for a near-uniform prediction), the completeness delta, and the share of blind
-pixels. There is no single right answer; defend yours.
+pixels, on the notebook's 9. There is no single right answer; defend yours.
 """),
         _code(r"""
-def my_baseline(x):
+from IPython.display import display
+
+
+def my_own_baseline(x):
     return ...   # a tensor of x's shape, values in [0, 1]
 
 
-if my_baseline(digits[:1]) is ...:
-    print("✏️ write my_baseline above, then run this cell again")
+digit, digit_class = mnist.x_test[14:15], int(mnist.y_test[14])   # the notebook's 9
+if my_own_baseline(digit) is ...:
+    print("✏️ write my_own_baseline above, then run this cell again")
 else:
-    x_prime = my_baseline(digits[:1])
+    x_prime = my_own_baseline(digit)
     with torch.no_grad():
         p = mnist.model(x_prime).softmax(1)[0]
-    entropy = -(p * p.clamp_min(1e-12).log()).sum().item() / torch.log(torch.tensor(10.0)).item()
-    res = integrated_gradients(mnist.model, digits[:1], baseline=x_prime, steps=64, record="none", progress=False)
-    print(f"prediction at x′: class {int(p.argmax())} with p = {p.max():.2f}; entropy {entropy:.0%} of the maximum")
-    print(f"completeness delta {res.relative_delta.item():.2%}; blind pixels "
-          f"{(x_prime == digits[:1]).float().mean().item():.0%}")
-    viz.heatmap(res.attributions[0], title="IG from your baseline")
+    own_entropy = -(p * p.clamp_min(1e-12).log()).sum().item()
+    res = integrated_gradients(mnist.model, digit, target=digit_class, baseline=x_prime, steps=64, record="none",
+                               progress=False)
+    print(f"prediction at x′: class {int(p.argmax())} with p = {p.max():.2f}; entropy {own_entropy:.2f} nats "
+          f"(at most ln 10 = 2.30)")
+    print(f"completeness delta {res.relative_delta.item():.2%}; blind pixels (x′ = x exactly) "
+          f"{(x_prime == digit).float().mean().item():.0%}")
+    display(viz.heatmap(res.attributions[0], title=f"IG of class {digit_class} from your baseline"))
 """, ["nbval-ignore-output"]),
     ],
 
@@ -421,7 +439,7 @@ from attrkit.exercise import check_function
 
 mnist = zoo.load("mnist")
 cases = []
-for index, false_class in [(7, 3), (0, 5)]:
+for index, false_class in [(14, 4), (0, 5)]:   # p(true) 0.87, 0.80: contributions above tol
     x0 = mnist.x_test[index:index + 1]
     with torch.no_grad():
         true_class = int(mnist.model(x0).argmax(1))
@@ -459,8 +477,10 @@ Deletion (Petsiuk, Das & Saenko, RISE, BMVC 2018) in this notebook's protocol: r
 map, most salient first (a *stable* sort, so ties keep raster order); then, `pixels_per_step` locations at a time,
 set them to black (0) and record the softmax probability of the target class after each step, starting with the
 untouched image. Write `my_deletion_scores(model, image, saliency, target, pixels_per_step)` for one image
-`(1, 1, H, W)` and a map `(H, W)`; it returns the $n + 1$ scores. The check compares them with
-`metrics.deletion(...).scores` on IG and random maps.
+`(1, 1, H, W)` and a map `(H, W)`; it returns the $n + 1$ scores, where
+$n = \lceil H W / \text{pixels\_per\_step} \rceil$ (when `pixels_per_step` does not divide $H W$, the last step
+deletes the pixels that are left). Do not change `image` itself: work on a copy. The check compares your scores
+with `metrics.deletion(...).scores` on IG and random maps.
 """),
         _code(r"""
 def my_deletion_scores(model, image, saliency, target, pixels_per_step):
@@ -479,7 +499,8 @@ with torch.no_grad():
 digit_ig = integrated_gradients(mnist.model, digit, target=digit_class, steps=32, record="none",
                                 progress=False).attributions[0, 0]
 cases = [(mnist.model, digit, digit_ig, digit_class, 28), (mnist.model, digit, digit_ig, digit_class, 112),
-         (mnist.model, mnist.x_test[0:1], metrics.random_map((28, 28), seed=1), 7, 56)]
+         (mnist.model, mnist.x_test[0:1], metrics.random_map((28, 28), seed=1), 7, 56),
+         (mnist.model, digit, digit_ig, digit_class, 100)]  # 784 = 7 · 100 + 84: a shorter last step
 _ = check_function(my_deletion_scores, lambda model, image, saliency, target, pps: metrics.deletion(
                        model, image[0], saliency, target=target, pixels_per_step=pps).scores, cases,
                    name="deletion scores", hint="torch.argsort(saliency.flatten(), descending=True, stable=True); "
@@ -501,7 +522,8 @@ def my_deletion_scores(model, image, saliency, target, pixels_per_step):
 
 Building all $n + 1$ images at once with a mask (as `metrics.causal_metric` does) is equally right. Typical wrong
 answers, rejected: ranking least salient first (that is a different curve: it should stay high), leaving out
-the untouched image (n points instead of n + 1), the logit instead of the probability, ranking by $|$map$|$
+the untouched image (n points instead of n + 1), stopping after $\lfloor H W / \text{pixels\_per\_step} \rfloor$
+steps (the shorter last step is missing), the logit instead of the probability, ranking by $|$map$|$
 (the protocol ranks the signed map), or restoring the previous group before deleting the next (each step must
 keep what was deleted before). And an in-place edit of `image` itself is reported: the rule is never to change
 the caller's tensors.

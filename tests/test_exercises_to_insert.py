@@ -123,7 +123,9 @@ def test_the_solution_passes_every_check(key):
 WRONG = {
     "02_axioms": [("(attributions.sum(1) - change) / change.abs()", "attributions.sum(1) - change"),
                   ("toys.f_of(model, x) - toys.f_of(model, baseline)", "toys.f_of(model, x)"),
-                  ("(attributions.sum(1) - change) / change.abs()", "(attributions.sum(1) - change).abs() / change.abs()")],
+                  ("(attributions.sum(1) - change) / change.abs()", "(attributions.sum(1) - change).abs() / change.abs()"),
+                  ("(attributions.sum(1) - change) / change.abs()", "(attributions.sum(1) - change) / change"),
+                  ("method(model, x, toys.TARGET, baseline)", "method(model, x, None, baseline)")],
     "03A": [("x_base + alphas.view(-1, *[1] * x.dim()) * (x - x_base)", "x + alphas.view(-1, *[1] * x.dim()) * (x_base - x)"),
             ("(weights.view(-1, *[1] * (gradients.dim() - 1)) * gradients).sum(0)", "gradients.mean(0)"),
             ("return (x - x_base) * my_weighted_sum", "return x * my_weighted_sum"),
