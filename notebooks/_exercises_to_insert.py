@@ -50,9 +50,10 @@ def my_weighted_sum(gradients, weights):
 
 
 def my_ig(model, x, x_base, target, m):
-    alphas, weights = quadrature("riemann_trapezoid", m)
+    alphas, weights = (t.to(x.dtype) for t in quadrature("riemann_trapezoid", m))  # float64 → the model's float32
     points = my_path_points(x_base, x, alphas)
-    (_, _, _, gradients), = ig.path_gradients(model, x_base, x, alphas, torch.tensor([target]), "logit")
+    _, gradients = ig.gradients_at(model, points.flatten(0, 1), torch.full((m * len(x),), target), "logit")
+    gradients = gradients.view(points.shape)     # one row per path point → (m, N, ...) again
     return (x - x_base) * my_weighted_sum(gradients, weights)
 ''',
     "03_integrated_gradients/bug": '''
@@ -197,7 +198,13 @@ Above, `ig.path_points`, `ig.integral_approximation` and the product with $x - x
 2. `my_weighted_sum(gradients, weights)`: $\sum_k w_k \nabla F(\gamma(\alpha_k))$ for gradients `(m, N, ...)` and
    weights `(m,)`, shape `(N, ...)`;
 3. `my_ig(model, x, x_base, target, m)`: IG with the trapezoid rule and `m` nodes, from your two functions and
-   the factor $x - x'$.
+   the factor $x - x'$. The template already sends *your* path points through the model: `ig.gradients_at`
+   takes one point per row, so the points `(m, N, ...)` are flattened to `(m·N, ...)` and the gradients shaped
+   back. You write the last line.
+
+`quadrature` returns float64 nodes and weights, while the model, the images and the gradients are float32:
+`my_ig` converts them first, and the checks hand your functions float32 nodes and weights, so you need not
+think about dtypes.
 
 Each check runs your function and the library's on a few inputs (the digit of this notebook, random images,
 a grey baseline) and compares the outputs: any correct way of writing it passes.
@@ -212,9 +219,10 @@ def my_weighted_sum(gradients, weights):
 
 
 def my_ig(model, x, x_base, target, m):
-    alphas, weights = quadrature("riemann_trapezoid", m)
+    alphas, weights = (t.to(x.dtype) for t in quadrature("riemann_trapezoid", m))  # float64 → the model's float32
     points = my_path_points(x_base, x, alphas)
-    (_, _, _, gradients), = ig.path_gradients(model, x_base, x, alphas, torch.tensor([target]), "logit")
+    _, gradients = ig.gradients_at(model, points.flatten(0, 1), torch.full((m * len(x),), target), "logit")
+    gradients = gradients.view(points.shape)     # one row per path point → (m, N, ...) again
     return ...
 """),
         _code(r"""
@@ -225,13 +233,15 @@ mnist_model = zoo.load("mnist").model
 digit = zoo.load("mnist").x_test[7:8]
 grey = torch.full_like(digit, 0.5)
 noise = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+nodes = lambda rule, m: quadrature(rule, m)[0].float()      # float32, like the images and the gradients
+weights = lambda rule, m: quadrature(rule, m)[1].float()
 _ = check_function(my_path_points, ig.path_points,
-                   [(torch.zeros_like(digit), digit, quadrature("riemann_right", 4)[0]),
-                    (grey, noise[:2], quadrature("gausslegendre", 5)[0])], name="path points")
+                   [(torch.zeros_like(digit), digit, nodes("riemann_right", 4)),
+                    (grey, noise[:2], nodes("gausslegendre", 5))], name="path points")
 _ = check_function(my_weighted_sum, ig.integral_approximation,
                    [(torch.randn(8, 2, 1, 28, 28, generator=torch.Generator().manual_seed(1)),
-                     quadrature("riemann_trapezoid", 8)[1]),
-                    (torch.randn(5, 3, 4, generator=torch.Generator().manual_seed(2)), quadrature("gausslegendre", 5)[1])],
+                     weights("riemann_trapezoid", 8)),
+                    (torch.randn(5, 3, 4, generator=torch.Generator().manual_seed(2)), weights("gausslegendre", 5))],
                    name="weighted sum")
 _ = check_function(my_ig, lambda model, x, x_base, target, m: integrated_gradients(
                        model, x, target=target, baseline=x_base, steps=m, method="riemann_trapezoid",
@@ -251,9 +261,10 @@ def my_weighted_sum(gradients, weights):
 
 
 def my_ig(model, x, x_base, target, m):
-    alphas, weights = quadrature("riemann_trapezoid", m)
+    alphas, weights = (t.to(x.dtype) for t in quadrature("riemann_trapezoid", m))  # float64 → the model's float32
     points = my_path_points(x_base, x, alphas)
-    (_, _, _, gradients), = ig.path_gradients(model, x_base, x, alphas, torch.tensor([target]), "logit")
+    _, gradients = ig.gradients_at(model, points.flatten(0, 1), torch.full((m * len(x),), target), "logit")
+    gradients = gradients.view(points.shape)     # one row per path point → (m, N, ...) again
     return (x - x_base) * my_weighted_sum(gradients, weights)
 ```
 
@@ -261,7 +272,10 @@ Equally right: `alphas[:, None, None, None, None]`, a list comprehension with `t
 `torch.tensordot(weights, gradients, dims=1)` or `torch.einsum("k,k...->...", weights, gradients)`. Typical
 wrong answers, rejected: the path walked from $x$ to $x'$ (`x + alphas * (x_base - x)`), `gradients.mean(0)`
 (the trapezoid's end weights are halved, so a plain mean is a different rule), and multiplying by `x` instead of
-`x - x_base` (equal only for the black baseline; the grey case catches it).
+`x - x_base` (equal only for the black baseline; the grey case catches it). The reversed path fails only the
+path-points check: inside `my_ig` it visits the same points in the opposite order, and the trapezoid rule gives
+$\alpha$ and $1 - \alpha$ the same weight, so the map is the same. A path point that misses the baseline
+(`alphas * (x - x_base)`) fails `my_ig` too, on the grey case.
 """),
         # ---- 03 B: find the bug ---------------------------------------------------------------------------------
         _md(r"""
@@ -301,7 +315,8 @@ suspect = buggy_ig(mnist_model, digit, black, digit_class)
 viz.heatmap(suspect[0, 0], title="buggy_ig: looks like an attribution map")
 """),
         _code(r"""
-my_share = ...   # predict first: what fraction of F(x) − F(x′) will buggy_ig's attributions add up to?
+my_share = ...   # predict first: what fraction of p(x) − p(x′), the change of the probability (not of the logit
+                 # F above), will buggy_ig's attributions add up to?
 
 with torch.no_grad():
     p_digit, p_black = mnist_model(digit).softmax(1), mnist_model(black).softmax(1)
@@ -325,8 +340,9 @@ _ = check_function(fixed_ig, lambda model, x, x_base, target: integrated_gradien
         _solution(r"""
 The share is close to **0**, not 1: only the gradients of the last batch, the 19 nodes from $\alpha = 0.64$ to 1,
 are averaged. There the probability has already saturated, so its gradient is tiny, and almost nothing of the
-change $F(x) - F(x')$ is accounted for. The map still *looks* like a map (each map has its own colour scale);
-only completeness, which compares the sum with $F(x) - F(x')$, sees that most of the path is missing. (On this
+change $p(x) - p(x')$ is accounted for. (Exactly: `.mean(0)` over the last batch's 18 intervals is the average
+gradient on $\alpha \in [0.64, 1]$, so the sum is that stretch's change divided by its length 0.36.) The map still *looks* like a map (each map has its own colour scale);
+only completeness, which compares the sum with $p(x) - p(x')$, sees that most of the path is missing. (On this
 model's *logit*, whose gradient is nearly constant along the path, the same bug accounts for about 100 % of the
 change and hides: check completeness on the output you explain.) The fix is one name:
 
