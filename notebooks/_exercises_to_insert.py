@@ -52,7 +52,7 @@ def my_weighted_sum(gradients, weights):
 def my_ig(model, x, x_base, target, m):
     alphas, weights = (t.to(x.dtype) for t in quadrature("riemann_trapezoid", m))  # float64 → the model's float32
     points = my_path_points(x_base, x, alphas)
-    _, gradients = ig.gradients_at(model, points.flatten(0, 1), torch.full((m * len(x),), target), "logit")
+    _, gradients = ig.gradients_at(model, points.flatten(0, 1).to(x), torch.full((m * len(x),), target), "logit")
     gradients = gradients.view(points.shape)     # one row per path point → (m, N, ...) again
     return (x - x_base) * my_weighted_sum(gradients, weights)
 ''',
@@ -203,8 +203,8 @@ Above, `ig.path_points`, `ig.integral_approximation` and the product with $x - x
    back. You write the last line.
 
 `quadrature` returns float64 nodes and weights, while the model, the images and the gradients are float32:
-`my_ig` converts them first, and the checks hand your functions float32 nodes and weights, so you need not
-think about dtypes.
+`my_ig` converts the nodes and weights (and your points, should they come out float64) to the images' dtype,
+and the checks hand your functions float32 nodes and weights, so you need not think about dtypes.
 
 Each check runs your function and the library's on a few inputs (the digit of this notebook, random images,
 a grey baseline) and compares the outputs: any correct way of writing it passes.
@@ -221,7 +221,7 @@ def my_weighted_sum(gradients, weights):
 def my_ig(model, x, x_base, target, m):
     alphas, weights = (t.to(x.dtype) for t in quadrature("riemann_trapezoid", m))  # float64 → the model's float32
     points = my_path_points(x_base, x, alphas)
-    _, gradients = ig.gradients_at(model, points.flatten(0, 1), torch.full((m * len(x),), target), "logit")
+    _, gradients = ig.gradients_at(model, points.flatten(0, 1).to(x), torch.full((m * len(x),), target), "logit")
     gradients = gradients.view(points.shape)     # one row per path point → (m, N, ...) again
     return ...
 """),
@@ -263,7 +263,7 @@ def my_weighted_sum(gradients, weights):
 def my_ig(model, x, x_base, target, m):
     alphas, weights = (t.to(x.dtype) for t in quadrature("riemann_trapezoid", m))  # float64 → the model's float32
     points = my_path_points(x_base, x, alphas)
-    _, gradients = ig.gradients_at(model, points.flatten(0, 1), torch.full((m * len(x),), target), "logit")
+    _, gradients = ig.gradients_at(model, points.flatten(0, 1).to(x), torch.full((m * len(x),), target), "logit")
     gradients = gradients.view(points.shape)     # one row per path point → (m, N, ...) again
     return (x - x_base) * my_weighted_sum(gradients, weights)
 ```
@@ -341,8 +341,9 @@ _ = check_function(fixed_ig, lambda model, x, x_base, target: integrated_gradien
 The share is close to **0**, not 1: only the gradients of the last batch, the 19 nodes from $\alpha = 0.64$ to 1,
 are averaged. There the probability has already saturated, so its gradient is tiny, and almost nothing of the
 change $p(x) - p(x')$ is accounted for. (Exactly: `.mean(0)` over the last batch's 18 intervals is the average
-gradient on $\alpha \in [0.64, 1]$, so the sum is that stretch's change divided by its length 0.36.) The map still *looks* like a map (each map has its own colour scale);
-only completeness, which compares the sum with $p(x) - p(x')$, sees that most of the path is missing. (On this
+gradient on $\alpha \in [0.64, 1]$, so the sum is that stretch's change divided by its length 0.36.) The map
+still *looks* like a map (each map has its own colour scale); only completeness, which compares the sum with
+$p(x) - p(x')$, sees that most of the path is missing. (On this
 model's *logit*, whose gradient is nearly constant along the path, the same bug accounts for about 100 % of the
 change and hides: check completeness on the output you explain.) The fix is one name:
 
