@@ -73,16 +73,13 @@ def _flat(out, expected: int | None = None) -> list:
     return [as_array(out)]
 
 
-def _kinds(out) -> list:
-    """'b' (bool), 'i' (integer) or 'f' (float) for each tensor or array output; None for plain numbers."""
-    parts = out if isinstance(out, (tuple, list)) else [out]
-    return [("b" if p.dtype == torch.bool else "f" if p.is_floating_point() else "i") if isinstance(p, torch.Tensor)
-            else np.asarray(p).dtype.kind if isinstance(p, np.ndarray) else None for p in parts]
+def _mask_for_floats(mine, theirs) -> str | None:
+    """Why a bool mask is wrong where the reference returns a float tensor (IG refuses a bool baseline)."""
+    def is_mask(o):
+        return o.dtype == torch.bool if isinstance(o, torch.Tensor) else isinstance(o, np.ndarray) and o.dtype == bool
 
-
-def _wrong_kind(mine, theirs) -> str | None:
-    # a mask where the reference returns numbers cannot go where the numbers go (IG refuses a bool baseline)
-    if len(theirs) == 1 and theirs[0] == "f" and mine and all(k == "b" for k in mine):
+    parts = mine if isinstance(mine, (tuple, list)) else [mine]
+    if isinstance(theirs, torch.Tensor) and theirs.is_floating_point() and parts and all(map(is_mask, parts)):
         return "it returned a bool tensor (a mask); the reference returns floats: convert it (.float())"
     return None
 
@@ -142,7 +139,7 @@ def check_function(student_fn, reference_fn, cases, tol=1e-6, rel=1e-4, name="yo
         if not _same_inputs(kept, my_args + tuple(my_kwargs.values())):
             return _wrong(name, student_fn, number, "your function changed its input tensors in place; "
                           "work on copies (x = x.clone()) or build new tensors", theirs, hint, reveal)
-        problem = _wrong_kind(_kinds(my_out), _kinds(reference_out)) or _differs(mine, theirs, tol, rel)
+        problem = _mask_for_floats(my_out, reference_out) or _differs(mine, theirs, tol, rel)
         if problem:
             return _wrong(name, student_fn, number, problem, theirs, hint, reveal)
     return verdict("check_function", name, student_fn, True, right=f" (agrees on all {len(cases)} cases)",
